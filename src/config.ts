@@ -1,0 +1,147 @@
+// loadConfig(env) -> validated, frozen Config. Every bad variable is reported at once.
+import { realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { LogLevel } from './log.js';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absolute real path of the media root; undefined means the built-in demo is served. */
+  readonly mediaDir: string | undefined;
+  /** Absolute; created by the server at startup, not here. */
+  readonly workDir: string;
+  readonly segmentSeconds: number;
+  readonly bufferAheadSeconds: number;
+  readonly segmentWaitMs: number;
+  readonly sessionIdleMs: number;
+  readonly ffmpegPath: string;
+  readonly ffprobePath: string;
+  readonly packagerPath: string;
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    const noun = problems.length === 1 ? 'problem' : 'problems';
+    super(`Invalid configuration (${problems.length} ${noun}):\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+const PACKAGER_BINARIES: Readonly<Record<string, string>> = {
+  'linux-x64': 'packager-linux-x64',
+  'linux-arm64': 'packager-linux-arm64',
+  'darwin-x64': 'packager-osx-x64',
+  'darwin-arm64': 'packager-osx-arm64',
+  'win32-x64': 'packager-win-x64.exe',
+};
+
+const MAX_SHOWN = 100;
+
+interface Reader {
+  readonly env: Record<string, string | undefined>;
+  readonly problems: string[];
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const r: Reader = { env, problems: [] };
+  const config: Config = {
+    port: readInteger(r, 'PORT', 8080, 0, 65_535),
+    host: readHost(r),
+    mediaDir: readMediaDir(r),
+    workDir: resolve(raw(r, 'WORK_DIR') ?? join(tmpdir(), 'seekwell')),
+    segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 4, 1, 30),
+    bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
+    segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
+    sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),
+    ffmpegPath: raw(r, 'FFMPEG_PATH') ?? 'ffmpeg',
+    ffprobePath: raw(r, 'FFPROBE_PATH') ?? 'ffprobe',
+    packagerPath: raw(r, 'PACKAGER_PATH') ?? defaultPackagerPath(platform(), arch()),
+    logLevel: readLogLevel(r),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return Object.freeze(config);
+}
+
+// The shaka-packager npm package's binary for this platform, or "packager" when it has none
+// (the startup binary check then reports it as missing).
+export function defaultPackagerPath(os: string, cpu: string): string {
+  const binary = PACKAGER_BINARIES[`${os}-${cpu}`];
+  if (binary === undefined) return 'packager';
+  try {
+    const manifest = createRequire(import.meta.url).resolve('shaka-packager/package.json');
+    return join(dirname(manifest), 'bin', binary);
+  } catch {
+    return 'packager';
+  }
+}
+
+// The raw value, with the empty string treated as unset.
+function raw(r: Reader, name: string): string | undefined {
+  const value = r.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function fail<T>(r: Reader, name: string, expected: string, given: string, fallback: T, why = ''): T {
+  r.problems.push(`${name}: expected ${expected}, got ${show(given)}${why}`);
+  return fallback;
+}
+
+// Quotes a given value for a message, cut short so a huge value cannot flood the log.
+function show(given: string): string {
+  const cut = given.length > MAX_SHOWN ? `${given.slice(0, MAX_SHOWN)}…` : given;
+  return JSON.stringify(cut);
+}
+
+// Plain decimal digits only: rejects "4.5", "1e3", "-1", " 8080", "8080x", "Infinity".
+function readInteger(r: Reader, name: string, fallback: number, min: number, max: number): number {
+  const given = raw(r, name);
+  if (given === undefined) return fallback;
+  const value = /^[0-9]+$/.test(given) ? Number(given) : Number.NaN;
+  if (value >= min && value <= max) return value;
+  return fail(r, name, `an integer from ${min} to ${max}`, given, fallback);
+}
+
+// Plain decimals only ("12", "12.5", ".5"): rejects exponents, signs, NaN and Infinity.
+function readPositiveNumber(r: Reader, name: string, fallback: number, max: number): number {
+  const given = raw(r, name);
+  if (given === undefined) return fallback;
+  const value = /^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/.test(given) ? Number(given) : Number.NaN;
+  if (value > 0 && value <= max) return value;
+  return fail(r, name, `a number greater than 0 and at most ${max}`, given, fallback);
+}
+
+function readHost(r: Reader): string {
+  const given = raw(r, 'HOST');
+  if (given === undefined) return '127.0.0.1';
+  if (given.trim() === given) return given;
+  return fail(r, 'HOST', 'a host name or address without surrounding spaces', given, '127.0.0.1');
+}
+
+function readLogLevel(r: Reader): LogLevel {
+  const given = raw(r, 'LOG_LEVEL');
+  if (given === undefined) return 'info';
+  const level = LOG_LEVELS.find((candidate) => candidate === given);
+  return level ?? fail(r, 'LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, given, 'info');
+}
+
+// An existing directory, stored as its absolute real path (symlinks resolved once, here).
+function readMediaDir(r: Reader): string | undefined {
+  const given = raw(r, 'MEDIA_DIR');
+  if (given === undefined) return undefined;
+  let real: string;
+  try {
+    real = realpathSync(given);
+  } catch {
+    return fail(r, 'MEDIA_DIR', 'an existing directory', given, undefined, ', which does not exist');
+  }
+  if (statSync(real).isDirectory()) return real;
+  return fail(r, 'MEDIA_DIR', 'an existing directory', given, undefined, ', which is not a directory');
+}

@@ -1,0 +1,39 @@
+// Typed errors with stable codes. No HTTP here: http/error-response.ts maps codes to statuses.
+
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'ROUTE_NOT_FOUND',
+  'MEDIA_PATH_INVALID',
+  'MEDIA_NOT_FOUND',
+  'MEDIA_EMPTY',
+  'MEDIA_NOT_MEDIA',
+  'MEDIA_NO_VIDEO',
+  'MEDIA_FORMAT_REFUSED',
+  'SESSION_NOT_FOUND',
+  'SESSION_CLOSED',
+  'RENDITION_NOT_FOUND',
+  'SEGMENT_NOT_FOUND',
+  'SEGMENT_TIMEOUT',
+  'RANGE_NOT_SATISFIABLE',
+  'PIPELINE_FAILED',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class SeekwellError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SeekwellError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isSeekwellError(error: unknown, code?: ErrorCode): error is SeekwellError {
+  return error instanceof SeekwellError && (code === undefined || error.code === code);
+}

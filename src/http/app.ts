@@ -1,0 +1,135 @@
+// Every route of the HTTP API. Handlers parse, call the session layer and shape the response;
+// errors all go through error-response.ts.
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { SeekwellError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { renderMpd } from '../manifest/dash.js';
+import { renderMediaPlaylist, renderMultivariantPlaylist } from '../manifest/hls.js';
+import type { LibraryEntry } from '../media/library.js';
+import { parseSegmentFileName } from '../segment/naming.js';
+import type { SessionRegistry } from '../session/registry.js';
+import type { Session } from '../session/session.js';
+import { errorResponse } from './error-response.js';
+import { bufferBody, fileBody, sendBytes } from './send.js';
+import { sessionStatus } from './status.js';
+
+export interface AppDeps {
+  registry: Pick<SessionRegistry, 'create' | 'get' | 'delete'>;
+  listMedia: () => Promise<LibraryEntry[]>;
+  segmentWaitMs: number;
+  log: Logger;
+}
+
+const MANIFEST_CACHE = 'public, max-age=2';
+const MANIFEST_TYPES = { mpd: 'application/dash+xml', m3u8: 'application/vnd.apple.mpegurl' } as const;
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { registry, log } = deps;
+  app.use('*', cors({
+    origin: '*',
+    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Range', 'Content-Type', 'If-None-Match', 'If-Range'],
+    exposeHeaders: ['Content-Length', 'Content-Range', 'ETag', 'Retry-After', 'Location'],
+    maxAge: 86400,
+  }));
+  app.onError((error, c) => errorResponse(c, error, log));
+  app.notFound((c) => errorResponse(c, new SeekwellError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), log));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/api/media', async (c) => c.json(await deps.listMedia()));
+
+  app.post('/api/sessions', async (c) => {
+    const body = await c.req.json().catch(() => {
+      throw new SeekwellError('BAD_REQUEST', 'the body must be JSON: {"media": "<path relative to MEDIA_DIR>"}');
+    }) as unknown;
+    if (typeof body !== 'object' || body === null || !('media' in body)) {
+      throw new SeekwellError('BAD_REQUEST', 'missing "media": the path of a file relative to MEDIA_DIR');
+    }
+    const session = await registry.create(body.media);
+    const urls = sessionUrls(session.id);
+    c.header('Location', `/api/sessions/${session.id}`);
+    return c.json({ id: session.id, ...urls }, 201);
+  });
+  app.get('/api/sessions/:id', (c) => c.json(sessionStatus(registry.get(c.req.param('id')))));
+  app.delete('/api/sessions/:id', async (c) => {
+    await registry.delete(c.req.param('id'));
+    return c.body(null, 204);
+  });
+
+  app.get('/media/*', async (c) => {
+    const { media, format } = parseMediaUrl(new URL(c.req.url).pathname);
+    const session = await registry.create(media);
+    c.header('Cache-Control', 'no-store');
+    return c.redirect(`/sessions/${session.id}/stream.${format}`, 302);
+  });
+
+  app.get('/sessions/:id/init/:name', async (c) => {
+    const session = registry.get(c.req.param('id'));
+    const renditionId = stripSuffix(c.req.param('name'), '.mp4');
+    const bytes = await session.init(renditionId, waitSignal(c, session, deps.segmentWaitMs));
+    return sendBytes({
+      request: c.req.raw, contentType: contentTypeOf(session, renditionId),
+      etag: `"init-${session.id.slice(0, 8)}-${bytes.length.toString(36)}"`, size: bytes.length, body: bufferBody(bytes),
+    });
+  });
+
+  app.get('/sessions/:id/segments/:name', async (c) => {
+    const session = registry.get(c.req.param('id'));
+    const parsed = parseSegmentFileName(c.req.param('name'));
+    if (!parsed) throw new SeekwellError('SEGMENT_NOT_FOUND', 'segment names look like video-720p-00001.m4s');
+    const segment = await session.segment(parsed.renditionId, parsed.number, waitSignal(c, session, deps.segmentWaitMs));
+    return sendBytes({
+      request: c.req.raw, contentType: contentTypeOf(session, parsed.renditionId),
+      etag: segment.etag, size: segment.size, body: fileBody(segment.path),
+    });
+  });
+
+  app.get('/sessions/:id/:file', (c) => {
+    const session = registry.get(c.req.param('id'));
+    session.touch();
+    const text = renderManifest(session, c.req.param('file'));
+    const type = c.req.param('file').endsWith('.mpd') ? MANIFEST_TYPES.mpd : MANIFEST_TYPES.m3u8;
+    return c.body(text, 200, { 'Content-Type': type, 'Cache-Control': MANIFEST_CACHE });
+  });
+  return app;
+}
+
+export function sessionUrls(id: string): { dash: string; hls: string } {
+  return { dash: `/sessions/${id}/stream.mpd`, hls: `/sessions/${id}/stream.m3u8` };
+}
+
+function renderManifest(session: Session, file: string): string {
+  const { model } = session.plan;
+  if (file === 'stream.mpd') return renderMpd(model);
+  if (file === 'stream.m3u8') return renderMultivariantPlaylist(model);
+  const playlist = file.endsWith('.m3u8') ? renderMediaPlaylist(model, stripSuffix(file, '.m3u8')) : undefined;
+  if (playlist === undefined) throw new SeekwellError('ROUTE_NOT_FOUND', `no manifest "${file.slice(0, 60)}" in this session`);
+  return playlist;
+}
+
+// A request's wait ends when the client leaves, the session closes, or SEGMENT_WAIT_MS passes.
+// Leaving does not cancel the encode: the run goes on, and a retry joins the same wait.
+function waitSignal(c: Context, session: Session, waitMs: number): AbortSignal {
+  return AbortSignal.any([c.req.raw.signal, session.signal, AbortSignal.timeout(waitMs)]);
+}
+
+function contentTypeOf(session: Session, renditionId: string): string {
+  return renditionId === session.plan.model.audio?.id ? 'audio/mp4' : 'video/mp4';
+}
+
+function stripSuffix(name: string, suffix: string): string {
+  return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+}
+
+/** `/media/<percent-encoded path>/stream.(mpd|m3u8)` -> decoded media path (checked later) and format. */
+export function parseMediaUrl(pathname: string): { media: string; format: 'mpd' | 'm3u8' } {
+  const match = /^\/media\/(.+)\/stream\.(mpd|m3u8)$/.exec(pathname);
+  if (!match) throw new SeekwellError('ROUTE_NOT_FOUND', 'use /media/<path>/stream.mpd or /media/<path>/stream.m3u8');
+  try {
+    return { media: decodeURIComponent(match[1]!), format: match[2] as 'mpd' | 'm3u8' };
+  } catch {
+    throw new SeekwellError('MEDIA_PATH_INVALID', 'the media path is not valid percent-encoding');
+  }
+}

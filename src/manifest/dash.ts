@@ -1,0 +1,125 @@
+// Static DASH MPD for the whole title, rendered from the shared model before anything is encoded.
+
+import { XMLBuilder } from 'fast-xml-parser';
+import type { AudioRendition, ManifestModel, VideoRendition } from './model.js';
+import { dashMediaTemplate, initUrl } from '../segment/naming.js';
+
+type XmlNode = Record<string, unknown>;
+
+// suppressBooleanAttributes: false keeps attributes as name="value"; the builder escapes values.
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  suppressBooleanAttributes: false,
+  suppressEmptyNode: true,
+  format: true,
+  attributeNamePrefix: '@_',
+});
+
+/** Renders a static, isoff-live MPD listing every segment of the title. */
+export function renderMpd(model: ManifestModel): string {
+  const adaptationSets: XmlNode[] = [videoAdaptationSet(model, model.video)];
+  if (model.audio) adaptationSets.push(audioAdaptationSet(model, model.audio));
+  return builder.build({
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    MPD: {
+      '@_xmlns': 'urn:mpeg:dash:schema:mpd:2011',
+      '@_profiles': 'urn:mpeg:dash:profile:isoff-live:2011',
+      '@_type': 'static',
+      '@_mediaPresentationDuration': isoDuration(model.durationSeconds),
+      '@_minBufferTime': 'PT2S',
+      Period: { '@_id': '0', '@_start': 'PT0S', AdaptationSet: adaptationSets },
+    },
+  }) as string;
+}
+
+// ISO 8601 duration rounded to milliseconds, computed in integers so no float noise leaks:
+// 40 -> PT40S, 119.967 -> PT1M59.967S, 3723.5 -> PT1H2M3.5S.
+function isoDuration(seconds: number): string {
+  const totalMs = Math.round(seconds * 1000);
+  const hours = Math.floor(totalMs / 3_600_000);
+  const minutes = Math.floor((totalMs % 3_600_000) / 60_000);
+  const ms = totalMs % 60_000;
+  let out = 'PT';
+  if (hours > 0) out += `${hours}H`;
+  if (minutes > 0) out += `${minutes}M`;
+  if (ms > 0 || out === 'PT') out += `${formatSeconds(ms)}S`;
+  return out;
+}
+
+// "59.967", "3.5", "40": whole seconds plus the millisecond fraction without trailing zeros.
+function formatSeconds(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  const fraction = ms % 1000;
+  if (fraction === 0) return String(whole);
+  return `${whole}.${String(fraction).padStart(3, '0').replace(/0+$/, '')}`;
+}
+
+// DASH frame rate: the reduced rational, "30" or "30000/1001".
+function dashFrameRate(frameRate: VideoRendition['frameRate']): string {
+  const divisor = gcd(frameRate.num, frameRate.den);
+  const num = frameRate.num / divisor;
+  const den = frameRate.den / divisor;
+  return den === 1 ? String(num) : `${num}/${den}`;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? Math.abs(a) : gcd(b, a % b);
+}
+
+function videoAdaptationSet(model: ManifestModel, video: VideoRendition): XmlNode {
+  const frameRate = dashFrameRate(video.frameRate);
+  return {
+    '@_id': '0',
+    '@_contentType': 'video',
+    '@_mimeType': 'video/mp4',
+    '@_segmentAlignment': 'true',
+    '@_startWithSAP': '1',
+    '@_maxWidth': video.width,
+    '@_maxHeight': video.height,
+    '@_frameRate': frameRate,
+    Representation: {
+      '@_id': video.id,
+      '@_codecs': video.codecs,
+      '@_bandwidth': video.bandwidth,
+      '@_width': video.width,
+      '@_height': video.height,
+      '@_frameRate': frameRate,
+      '@_sar': '1:1',
+      SegmentTemplate: segmentTemplate(model, video.id),
+    },
+  };
+}
+
+function audioAdaptationSet(model: ManifestModel, audio: AudioRendition): XmlNode {
+  return {
+    '@_id': '1',
+    '@_contentType': 'audio',
+    '@_mimeType': 'audio/mp4',
+    ...(audio.language === undefined ? {} : { '@_lang': audio.language }),
+    '@_segmentAlignment': 'true',
+    '@_startWithSAP': '1',
+    Representation: {
+      '@_id': audio.id,
+      '@_codecs': audio.codecs,
+      '@_bandwidth': audio.bandwidth,
+      '@_audioSamplingRate': audio.sampleRate,
+      AudioChannelConfiguration: {
+        '@_schemeIdUri': 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011',
+        '@_value': audio.channels,
+      },
+      SegmentTemplate: segmentTemplate(model, audio.id),
+    },
+  };
+}
+
+// Media time = content time + X, so presentationTimeOffset maps segment timestamps back to 0.
+function segmentTemplate(model: ManifestModel, renditionId: string): XmlNode {
+  return {
+    '@_timescale': model.timescale,
+    '@_duration': Math.round(model.segmentSeconds * model.timescale),
+    '@_startNumber': '1',
+    '@_presentationTimeOffset': Math.round(model.presentationTimeOffsetSeconds * model.timescale),
+    '@_initialization': initUrl(renditionId),
+    '@_media': dashMediaTemplate(renditionId),
+  };
+}

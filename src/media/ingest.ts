@@ -1,0 +1,46 @@
+// Raw MPEG-TS/PS/ES sources are remuxed once to Matroska: ffmpeg's -ss is not key-frame accurate
+// on them (a seek to 41.4 s started at 43.1 s), which would break the restart timeline.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { SeekwellError } from '../errors.js';
+import { FORMAT_WHITELIST } from './formats.js';
+import { toFfmpegInput } from './media-path.js';
+import type { MediaInfo } from './probe.js';
+
+export type RemuxSource = (info: MediaInfo) => Promise<string>;
+
+/** Returns a function giving the path of a remuxed copy, made at most once per file version. */
+export function createRemuxer(ffmpegPath: string, ingestDir: string): RemuxSource {
+  const inFlight = new Map<string, Promise<string>>();
+  return (info) => {
+    const key = createHash('sha256').update(`${info.absolute}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 32);
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = remuxOnce(ffmpegPath, ingestDir, info, key).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  };
+}
+
+async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo, key: string): Promise<string> {
+  const target = path.join(ingestDir, `${key}.mkv`);
+  if (await stat(target).then(() => true, () => false)) return target;
+  await mkdir(ingestDir, { recursive: true });
+  const partial = `${target}.${randomUUID()}.partial`;
+  const result = await execa(ffmpegPath, [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-protocol_whitelist', 'file', '-format_whitelist', FORMAT_WHITELIST, '-f', info.demuxer,
+    '-i', toFfmpegInput(info.absolute),
+    '-map', `0:${info.video.index}`, ...info.audio.map((a) => ['-map', `0:${a.index}`]).flat(),
+    '-c', 'copy', '-copyts', '-f', 'matroska', toFfmpegInput(partial),
+  ], { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
+  if (result.exitCode !== 0) {
+    await rm(partial, { force: true });
+    throw new SeekwellError('MEDIA_NOT_MEDIA', `could not remux the MPEG-TS source (${result.stderr.split('\n').at(-1)?.slice(0, 200) ?? ''})`);
+  }
+  await rename(partial, target);
+  return target;
+}

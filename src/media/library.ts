@@ -1,0 +1,52 @@
+// The playable files under MEDIA_DIR, for GET /api/media.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { resolveMediaPath } from './media-path.js';
+import type { MediaInfo, ProbeMedia } from './probe.js';
+
+export interface LibraryEntry {
+  path: string;
+  durationSeconds: number;
+  video: { codec: string; width: number; height: number; frameRate: string };
+  audio: { codec: string; channels: number; sampleRate: number; language: string | undefined }[];
+}
+
+const MAX_FILES = 2000;
+const MAX_DEPTH = 8;
+
+/** Walks MEDIA_DIR (bounded), probes every file (cached) and keeps the playable ones, sorted by path. */
+export async function listMedia(mediaDir: string, probe: ProbeMedia): Promise<LibraryEntry[]> {
+  const files = await walk(mediaDir, '', 0, []);
+  const entries: LibraryEntry[] = [];
+  for (const relative of files) {
+    try {
+      const resolved = await resolveMediaPath(mediaDir, relative);
+      entries.push(toEntry(relative, await probe(resolved.absolute)));
+    } catch {
+      // Not media, unreadable or outside the root: simply not listed.
+    }
+  }
+  return entries;
+}
+
+async function walk(root: string, prefix: string, depth: number, out: string[]): Promise<string[]> {
+  if (depth > MAX_DEPTH || out.length >= MAX_FILES) return out;
+  const dirents = await readdir(path.join(root, prefix), { withFileTypes: true }).catch(() => []);
+  for (const dirent of dirents.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (dirent.name.startsWith('.') || out.length >= MAX_FILES) continue;
+    const relative = prefix ? `${prefix}/${dirent.name}` : dirent.name;
+    if (dirent.isDirectory()) await walk(root, relative, depth + 1, out);
+    else if (dirent.isFile() || dirent.isSymbolicLink()) out.push(relative);
+  }
+  return out;
+}
+
+function toEntry(relative: string, info: MediaInfo): LibraryEntry {
+  const { num, den } = info.video.frameRate;
+  return {
+    path: relative,
+    durationSeconds: info.durationSeconds,
+    video: { codec: info.video.codec, width: info.video.width, height: info.video.height, frameRate: den === 1 ? String(num) : `${num}/${den}` },
+    audio: info.audio.map(({ codec, channels, sampleRate, language }) => ({ codec, channels, sampleRate, language })),
+  };
+}

@@ -1,0 +1,195 @@
+// One run: ffmpeg -> Shaka Packager from content index k to the end (or a limit), writing into its
+// own directory. Reports each init and each complete, validated segment to a sink, and ends with
+// both processes gone and its directory removed.
+import { constants } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { SeekwellError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { segmentDuration } from '../manifest/model.js';
+import type { PlaybackPlan } from '../media/plan.js';
+import { startChild, type ChildExit, type SupervisedChild } from './child.js';
+import { ffmpegArgs, type RunRange } from './ffmpeg-args.js';
+import { packagerArgs } from './packager-args.js';
+import { SegmentWatcher, type WatchedSegment } from './segment-watcher.js';
+
+export interface RunSpec {
+  id: string;
+  dir: string;
+  input: string;
+  demuxer: string;
+  plan: PlaybackPlan;
+  range: RunRange;
+  ffmpegPath: string;
+  packagerPath: string;
+  log: Logger;
+}
+
+/** Where a run hands its output. `segment` takes ownership of the file (moves it) before resolving. */
+export interface RunSink {
+  init(renditionId: string, bytes: Buffer): void;
+  segment(renditionId: string, index: number, file: string): Promise<void>;
+}
+
+export type RunEnd =
+  | { kind: 'finished' }
+  | { kind: 'stopped'; reason: string }
+  | { kind: 'failed'; error: SeekwellError };
+
+const STOP_GRACE_MS = 2000;
+const FIFO_NAME = 'input.ts';
+
+export class PipelineRun {
+  readonly id: string;
+  readonly range: RunRange;
+  readonly ended: Promise<RunEnd>;
+  /** Highest content index produced so far, per rendition. */
+  readonly produced = new Map<string, number>();
+  /** Output position of the encoder in content seconds, from ffmpeg's progress reports. */
+  positionSeconds: number;
+  readonly #spec: RunSpec;
+  readonly #sink: RunSink;
+  readonly #watchers: SegmentWatcher[] = [];
+  readonly #pending = new Set<Promise<void>>();
+  #stopReason: string | undefined;
+  #ffmpeg!: SupervisedChild;
+  #packager!: SupervisedChild;
+
+  private constructor(spec: RunSpec, sink: RunSink) {
+    this.id = spec.id;
+    this.range = spec.range;
+    this.positionSeconds = spec.range.startIndex * spec.plan.model.segmentSeconds;
+    this.#spec = spec;
+    this.#sink = sink;
+    this.ended = this.#launch();
+  }
+
+  static start(spec: RunSpec, sink: RunSink): PipelineRun {
+    return new PipelineRun(spec, sink);
+  }
+
+  get pids(): number[] {
+    return [this.#ffmpeg?.pid, this.#packager?.pid].filter((pid): pid is number => pid !== undefined);
+  }
+
+  get running(): boolean {
+    return this.#ffmpeg !== undefined && !this.#ffmpeg.hasExited;
+  }
+
+  /** Stops the run; its files are discarded. Idempotent, never rejects. */
+  async stop(reason: string): Promise<RunEnd> {
+    this.#stopReason ??= reason;
+    // Packager first: killed ffmpeg means EOF, and EOF makes the packager flush a truncated segment.
+    this.#packager?.signal('SIGKILL');
+    void this.#ffmpeg?.terminate(STOP_GRACE_MS);
+    return this.ended;
+  }
+
+  async #launch(): Promise<RunEnd> {
+    const { dir, plan, log } = this.#spec;
+    const renditions = [
+      { id: plan.model.video.id, stream: 'video' as const },
+      ...(plan.model.audio ? [{ id: plan.model.audio.id, stream: 'audio' as const }] : []),
+    ];
+    await Promise.all(renditions.map((r) => mkdir(path.join(dir, r.id), { recursive: true })));
+    for (const r of renditions) {
+      const watcher = new SegmentWatcher(path.join(dir, r.id), {
+        onInit: (bytes) => this.#sink.init(r.id, bytes),
+        onSegment: (segment) => this.#onSegment(r.id, r.stream, segment),
+      });
+      watcher.start();
+      this.#watchers.push(watcher);
+    }
+    const end = await this.#runProcesses(renditions.map((r) => ({ stream: r.stream, dir: r.id })));
+    await Promise.all(this.#watchers.map((w) => w.sweep()));
+    for (const w of this.#watchers) w.close();
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    await rm(dir, { recursive: true, force: true });
+    log.info('run ended', { run: this.id, end: end.kind, ...('reason' in end ? { reason: end.reason } : {}) });
+    return end;
+  }
+
+  async #runProcesses(streams: { stream: 'video' | 'audio'; dir: string }[]): Promise<RunEnd> {
+    const spec = this.#spec;
+    // A named pipe, not Node's stdio 'pipe' (a socketpair: the packager cannot open /dev/stdin on
+    // it). The server opens it read-write first and keeps that descriptor: neither process can
+    // block in open(), and when ffmpeg dies the packager sees no EOF (EOF would make it flush a
+    // truncated segment under a valid name). EOF is given only after ffmpeg exits cleanly.
+    const fifo = path.join(spec.dir, FIFO_NAME);
+    await execa('mkfifo', ['-m', '600', fifo]);
+    const hold = await open(fifo, constants.O_RDWR);
+    try {
+      this.#packager = startChild('packager', spec.packagerPath, packagerArgs(FIFO_NAME, streams, spec.plan.model.segmentSeconds), {
+        cwd: spec.dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      this.#ffmpeg = startChild(
+        'ffmpeg',
+        spec.ffmpegPath,
+        ffmpegArgs(spec.input, spec.demuxer, spec.plan, spec.range),
+        { stdio: ['ignore', hold.fd, 'pipe'] },
+        (line) => this.#onProgress(line),
+      );
+      if (this.#stopReason) this.#packager.signal('SIGKILL');
+      spec.log.info('run started', { run: this.id, range: spec.range, ffmpeg: this.#ffmpeg.pid, packager: this.#packager.pid });
+      // A packager that dies leaves ffmpeg blocked on a full pipe: end it too.
+      void this.#packager.exited.then(() => this.#ffmpeg.signal('SIGKILL'));
+      const ffmpegExit = await this.#ffmpeg.exited;
+      const clean = ffmpegExit.code === 0 && !this.#stopReason;
+      if (!clean) this.#packager.signal('SIGKILL');
+      await hold.close();
+      const packagerExit = await this.#packager.exited;
+      if (this.#stopReason) return { kind: 'stopped', reason: this.#stopReason };
+      if (clean && packagerExit.code === 0) return { kind: 'finished' };
+      return { kind: 'failed', error: this.#failure(ffmpegExit, packagerExit) };
+    } finally {
+      await hold.close().catch(() => {});
+    }
+  }
+
+  #failure(ffmpegExit: ChildExit, packagerExit: ChildExit): SeekwellError {
+    const packagerFirst = packagerExit.code !== 0 && packagerExit.signal !== 'SIGKILL';
+    const culprit = packagerFirst || ffmpegExit.code === 0 ? this.#packager : this.#ffmpeg;
+    const exit = culprit === this.#ffmpeg ? ffmpegExit : packagerExit;
+    const how = exit.spawnError ? exit.spawnError.message : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    return new SeekwellError('PIPELINE_FAILED', `${culprit.name} failed (${how})`, {
+      details: { stderr: culprit.stderrTail().slice(-2000) },
+    });
+  }
+
+  #onProgress(line: string): boolean {
+    const match = /^out_time_us=(\d+)$/.exec(line);
+    if (match) {
+      this.positionSeconds = Number(match[1]) / 1e6 - this.#spec.plan.model.presentationTimeOffsetSeconds;
+    }
+    return /^[a-z_0-9]+=/.test(line);
+  }
+
+  // Maps a file to its content index by its tfdt, and accepts it only if it is where and as long
+  // as the plan says. Files from outside this run's range (a limited run's EOF flush) are dropped.
+  #onSegment(renditionId: string, stream: 'video' | 'audio', segment: WatchedSegment): void {
+    const { model, video } = this.#spec.plan;
+    const scale = segment.index.timescale;
+    const t = segment.time / scale - model.presentationTimeOffsetSeconds;
+    const index = Math.round(t / model.segmentSeconds);
+    const frame = stream === 'video' ? video.frameRate.den / video.frameRate.num : 1024 / 48_000;
+    const duration = segment.index.duration / scale;
+    const expected = segmentDuration(model, index + 1);
+    const problem =
+      Math.abs(t - index * model.segmentSeconds) > frame + 0.001 ? 'off the segment grid'
+      : index < this.range.startIndex || index >= this.range.endIndex ? 'outside the run'
+      : Math.abs(duration - expected) > frame + 0.001 ? `${duration.toFixed(3)} s long, expected ${expected.toFixed(3)} s`
+      : undefined;
+    if (problem) {
+      this.#spec.log.debug('segment dropped', { run: this.id, renditionId, time: segment.time, problem });
+      return;
+    }
+    this.produced.set(renditionId, Math.max(index, this.produced.get(renditionId) ?? -1));
+    const accepted = this.#sink.segment(renditionId, index, segment.path).catch((error: unknown) => {
+      this.#spec.log.error('segment not stored', { run: this.id, renditionId, index, error });
+    });
+    this.#pending.add(accepted);
+    void accepted.finally(() => this.#pending.delete(accepted));
+  }
+}

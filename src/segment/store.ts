@@ -1,0 +1,154 @@
+// A session's finished segments: media segments on disk under their URL names, init segments in
+// memory (the packager rewrites init.mp4 at EOF; the first complete one is the one served).
+// Requests for something not there yet share one wait per segment.
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { segmentFileName } from './naming.js';
+
+export interface StoredSegment {
+  path: string;
+  size: number;
+  /** Strong validator: a segment's bytes never change once stored. */
+  etag: string;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export class SegmentStore {
+  readonly dir: string;
+  readonly #segments = new Map<string, StoredSegment>();
+  readonly #inits = new Map<string, Buffer>();
+  readonly #waits = new Map<string, Deferred<StoredSegment | Buffer>>();
+  #bytes = 0;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  get bytesOnDisk(): number {
+    return this.#bytes;
+  }
+
+  getSegment(renditionId: string, index: number): StoredSegment | undefined {
+    return this.#segments.get(segmentKey(renditionId, index));
+  }
+
+  getInit(renditionId: string): Buffer | undefined {
+    return this.#inits.get(renditionId);
+  }
+
+  /** 1-based segment numbers on disk for a rendition, ascending. */
+  numbers(renditionId: string): number[] {
+    const prefix = `${renditionId}:`;
+    return [...this.#segments.keys()].filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length)) + 1).sort((a, b) => a - b);
+  }
+
+  /** Content indexes someone is waiting for, ascending. */
+  waitingIndexes(): number[] {
+    return [...this.#waits.keys()].filter((k) => !k.startsWith('init:')).map((k) => Number(k.split(':')[1])).sort((a, b) => a - b);
+  }
+
+  setInit(renditionId: string, bytes: Buffer): void {
+    if (this.#inits.has(renditionId)) return;
+    this.#inits.set(renditionId, bytes);
+    this.#settle(`init:${renditionId}`, bytes);
+  }
+
+  /** Moves a complete segment file into the store; the first copy of a segment wins. */
+  async putSegment(renditionId: string, index: number, file: string): Promise<void> {
+    const key = segmentKey(renditionId, index);
+    if (this.#segments.has(key)) return;
+    const target = path.join(this.dir, segmentFileName(renditionId, index + 1));
+    await rename(file, target);
+    const info = await stat(target);
+    const segment = { path: target, size: info.size, etag: `"${info.ino.toString(36)}-${info.size.toString(36)}-${Math.round(info.mtimeMs).toString(36)}"` };
+    this.#segments.set(key, segment);
+    this.#bytes += info.size;
+    this.#settle(key, segment);
+  }
+
+  waitForSegment(renditionId: string, index: number, signal: AbortSignal): Promise<StoredSegment> {
+    const found = this.getSegment(renditionId, index);
+    if (found) return Promise.resolve(found);
+    return this.#wait(segmentKey(renditionId, index), signal) as Promise<StoredSegment>;
+  }
+
+  waitForInit(renditionId: string, signal: AbortSignal): Promise<Buffer> {
+    const found = this.#inits.get(renditionId);
+    if (found) return Promise.resolve(found);
+    return this.#wait(`init:${renditionId}`, signal) as Promise<Buffer>;
+  }
+
+  /** Fails every current wait (a pipeline failure, the session closing). */
+  failWaits(error: Error): void {
+    const waits = [...this.#waits.values()];
+    this.#waits.clear();
+    for (const wait of waits) wait.reject(error);
+  }
+
+  async destroy(error: Error): Promise<void> {
+    this.failWaits(error);
+    this.#segments.clear();
+    this.#bytes = 0;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  #settle(key: string, value: StoredSegment | Buffer): void {
+    const wait = this.#waits.get(key);
+    if (!wait) return;
+    this.#waits.delete(key);
+    wait.resolve(value);
+  }
+
+  // All waiters of one key share one deferred; each gives up alone when its own signal aborts.
+  #wait(key: string, signal: AbortSignal): Promise<StoredSegment | Buffer> {
+    let wait = this.#waits.get(key);
+    if (!wait) {
+      wait = deferred();
+      wait.promise.catch(() => {});
+      this.#waits.set(key, wait);
+    }
+    return abortable(wait.promise, signal);
+  }
+}
+
+function segmentKey(renditionId: string, index: number): string {
+  return `${renditionId}:${index}`;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Races a shared promise against one caller's signal without leaking listeners. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

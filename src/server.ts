@@ -1,0 +1,78 @@
+// Composition root: builds every part from the config, and close() tears them down in reverse.
+import { mkdir, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Config } from './config.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './log.js';
+import { ensureDemo } from './media/demo.js';
+import { createRemuxer } from './media/ingest.js';
+import { listMedia } from './media/library.js';
+import { createProber } from './media/probe.js';
+import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
+import { SessionRegistry } from './session/registry.js';
+
+export interface ServerOptions {
+  log: Logger;
+  now?: () => number;
+  /** Segments past the run's position a request still waits for (default 2). */
+  maxLeadSegments?: number;
+}
+
+export interface SeekwellServer {
+  app: Hono;
+  registry: SessionRegistry;
+  mediaDir: string;
+  versions: BinaryVersions;
+  /** Starts listening; resolves with the bound port (PORT=0 picks a free one). */
+  listen(): Promise<number>;
+  /** Stops accepting, closes every session and child process. Idempotent, never rejects. */
+  close(): Promise<void>;
+}
+
+/** Longest single run (~100 min at 4 s): bounds ffmpeg's key-frame list. */
+const MAX_RUN_SEGMENTS = 1500;
+
+export async function createServer(config: Config, options: ServerOptions): Promise<SeekwellServer> {
+  const { log } = options;
+  const versions = await checkBinaries(config);
+  log.info('binaries', { ...versions });
+  const sessionsDir = path.join(config.workDir, 'sessions');
+  // Sessions do not survive a restart: anything left by a previous process is stale.
+  await rm(sessionsDir, { recursive: true, force: true });
+  await mkdir(sessionsDir, { recursive: true });
+  const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo')));
+  const probe = createProber(config.ffprobePath);
+  const registry = new SessionRegistry({
+    sessionsDir,
+    segmentSeconds: config.segmentSeconds,
+    sessionIdleMs: config.sessionIdleMs,
+    ffmpegPath: config.ffmpegPath,
+    packagerPath: config.packagerPath,
+    maxRunSegments: MAX_RUN_SEGMENTS,
+    maxLeadSegments: options.maxLeadSegments ?? 2,
+    now: options.now ?? Date.now,
+  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')) }, log);
+  const app = createApp({ registry, listMedia: () => listMedia(mediaDir, probe), segmentWaitMs: config.segmentWaitMs, log });
+  let server: ServerType | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    app, registry, mediaDir, versions,
+    listen: () => new Promise((resolve, reject) => {
+      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => resolve(info.port));
+      server.once('error', reject);
+    }),
+    close: () => {
+      closing ??= (async () => {
+        const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+        await registry.close();
+        if (server && 'closeAllConnections' in server) server.closeAllConnections();
+        await stopped;
+      })().catch((error: unknown) => log.error('close failed', { error }));
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,170 @@
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, it, expect } from 'vitest';
+import { ConfigError, defaultPackagerPath, loadConfig } from '../../src/config.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'seekwell-config-'));
+const aFile = join(scratch, 'file.txt');
+writeFileSync(aFile, 'not a directory');
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// The problems a bad env produces, or a failed expectation when it loads.
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults when the environment is empty', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      mediaDir: undefined,
+      workDir: join(tmpdir(), 'seekwell'),
+      segmentSeconds: 4,
+      bufferAheadSeconds: 30,
+      segmentWaitMs: 8000,
+      sessionIdleMs: 300_000,
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
+      logLevel: 'info',
+    });
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('points packagerPath at the shaka-packager binary that exists on this machine', () => {
+    const { packagerPath } = loadConfig({});
+    expect(packagerPath).toMatch(/node_modules\/shaka-packager\/bin\/packager-linux-x64$/);
+    expect(existsSync(packagerPath)).toBe(true);
+  });
+
+  it('falls back to "packager" on a platform the npm package has no binary for', () => {
+    expect(defaultPackagerPath('freebsd', 'x64')).toBe('packager');
+    expect(defaultPackagerPath('win32', 'arm64')).toBe('packager');
+    expect(defaultPackagerPath('darwin', 'arm64')).toMatch(/packager-osx-arm64$/);
+    expect(defaultPackagerPath('win32', 'x64')).toMatch(/packager-win-x64\.exe$/);
+  });
+
+  it('treats empty strings as unset', () => {
+    const config = loadConfig({ PORT: '', HOST: '', MEDIA_DIR: '', LOG_LEVEL: '', SEGMENT_SECONDS: '' });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', mediaDir: undefined, logLevel: 'info', segmentSeconds: 4 });
+  });
+
+  it('parses every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      MEDIA_DIR: scratch,
+      WORK_DIR: 'relative/work',
+      SEGMENT_SECONDS: '6',
+      BUFFER_AHEAD_SECONDS: '12.5',
+      SEGMENT_WAIT_MS: '100',
+      SESSION_IDLE_MS: '86400000',
+      FFMPEG_PATH: '/opt/ffmpeg',
+      FFPROBE_PATH: '/opt/ffprobe',
+      PACKAGER_PATH: '/opt/packager',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      mediaDir: realpathSync(scratch),
+      workDir: resolve('relative/work'),
+      segmentSeconds: 6,
+      bufferAheadSeconds: 12.5,
+      segmentWaitMs: 100,
+      sessionIdleMs: 86_400_000,
+      ffmpegPath: '/opt/ffmpeg',
+      ffprobePath: '/opt/ffprobe',
+      packagerPath: '/opt/packager',
+      logLevel: 'debug',
+    });
+  });
+
+  it('stores MEDIA_DIR as its real path when it is reached through a symlink', () => {
+    const link = join(scratch, 'media-link');
+    symlinkSync(scratch, link);
+    expect(loadConfig({ MEDIA_DIR: link }).mediaDir).toBe(realpathSync(scratch));
+  });
+
+  it.each([
+    ['PORT', 'abc', 'PORT: expected an integer from 0 to 65535, got "abc"'],
+    ['PORT', '65536', 'PORT: expected an integer from 0 to 65535, got "65536"'],
+    ['PORT', '8080x', 'PORT: expected an integer from 0 to 65535, got "8080x"'],
+    ['PORT', ' 8080', 'PORT: expected an integer from 0 to 65535, got " 8080"'],
+    ['PORT', '-1', 'PORT: expected an integer from 0 to 65535, got "-1"'],
+    ['SEGMENT_SECONDS', 'abc', 'SEGMENT_SECONDS: expected an integer from 1 to 30, got "abc"'],
+    ['SEGMENT_SECONDS', '4.5', 'SEGMENT_SECONDS: expected an integer from 1 to 30, got "4.5"'],
+    ['SEGMENT_SECONDS', '0', 'SEGMENT_SECONDS: expected an integer from 1 to 30, got "0"'],
+    ['SEGMENT_SECONDS', '31', 'SEGMENT_SECONDS: expected an integer from 1 to 30, got "31"'],
+    ['SEGMENT_WAIT_MS', '1e3', 'SEGMENT_WAIT_MS: expected an integer from 100 to 600000, got "1e3"'],
+    ['SEGMENT_WAIT_MS', 'Infinity', 'SEGMENT_WAIT_MS: expected an integer from 100 to 600000, got "Infinity"'],
+    ['SESSION_IDLE_MS', '999', 'SESSION_IDLE_MS: expected an integer from 1000 to 86400000, got "999"'],
+    ['SESSION_IDLE_MS', '0x3e8', 'SESSION_IDLE_MS: expected an integer from 1000 to 86400000, got "0x3e8"'],
+    ['BUFFER_AHEAD_SECONDS', '0', 'BUFFER_AHEAD_SECONDS: expected a number greater than 0 and at most 3600, got "0"'],
+    ['BUFFER_AHEAD_SECONDS', '3600.5', 'BUFFER_AHEAD_SECONDS: expected a number greater than 0 and at most 3600, got "3600.5"'],
+    ['BUFFER_AHEAD_SECONDS', 'NaN', 'BUFFER_AHEAD_SECONDS: expected a number greater than 0 and at most 3600, got "NaN"'],
+    ['BUFFER_AHEAD_SECONDS', '-5', 'BUFFER_AHEAD_SECONDS: expected a number greater than 0 and at most 3600, got "-5"'],
+    ['BUFFER_AHEAD_SECONDS', '1e3', 'BUFFER_AHEAD_SECONDS: expected a number greater than 0 and at most 3600, got "1e3"'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: expected one of debug, info, warn, error, got "verbose"'],
+    ['LOG_LEVEL', 'INFO', 'LOG_LEVEL: expected one of debug, info, warn, error, got "INFO"'],
+    ['HOST', '   ', 'HOST: expected a host name or address without surrounding spaces, got "   "'],
+  ])('rejects %s=%j and names the variable, the expectation and the given value', (name, value, message) => {
+    expect(problemsOf({ [name]: value })).toEqual([message]);
+  });
+
+  it('accepts the boundary values of each range', () => {
+    const low = loadConfig({ PORT: '0', SEGMENT_SECONDS: '1', SEGMENT_WAIT_MS: '100', SESSION_IDLE_MS: '1000', BUFFER_AHEAD_SECONDS: '0.5' });
+    const high = loadConfig({ PORT: '65535', SEGMENT_SECONDS: '30', SEGMENT_WAIT_MS: '600000', BUFFER_AHEAD_SECONDS: '3600' });
+    expect([low.port, low.segmentSeconds, low.segmentWaitMs, low.sessionIdleMs, low.bufferAheadSeconds]).toEqual([0, 1, 100, 1000, 0.5]);
+    expect([high.port, high.segmentSeconds, high.segmentWaitMs, high.bufferAheadSeconds]).toEqual([65535, 30, 600000, 3600]);
+  });
+
+  it('reports every problem together in one ConfigError whose message lists them one per line', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ PORT: 'x', SEGMENT_SECONDS: '99', LOG_LEVEL: 'loud', MEDIA_DIR: join(scratch, 'nope') });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const { problems, message } = caught as ConfigError;
+    expect(problems).toHaveLength(4);
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual(['PORT', 'MEDIA_DIR', 'SEGMENT_SECONDS', 'LOG_LEVEL']);
+    expect(message.split('\n').slice(1)).toEqual(problems);
+  });
+
+  it('rejects a MEDIA_DIR that does not exist', () => {
+    const missing = join(scratch, 'missing');
+    expect(problemsOf({ MEDIA_DIR: missing })).toEqual([
+      `MEDIA_DIR: expected an existing directory, got ${JSON.stringify(missing)}, which does not exist`,
+    ]);
+  });
+
+  it('rejects a MEDIA_DIR that is a file', () => {
+    expect(problemsOf({ MEDIA_DIR: aFile })).toEqual([
+      `MEDIA_DIR: expected an existing directory, got ${JSON.stringify(aFile)}, which is not a directory`,
+    ]);
+  });
+
+  it('cuts a huge given value short in the message', () => {
+    const [problem] = problemsOf({ PORT: '9'.repeat(10_000) });
+    expect(problem).toMatch(/^PORT: expected an integer from 0 to 65535, got "9+…"$/);
+    expect(problem!.length).toBeLessThan(200);
+  });
+});

@@ -1,0 +1,186 @@
+import { describe, it, expect } from 'vitest';
+import { XMLParser } from 'fast-xml-parser';
+import { renderMpd } from '../../../src/manifest/dash.js';
+import type { AudioRendition, ManifestModel, VideoRendition } from '../../../src/manifest/model.js';
+import { segmentUrl } from '../../../src/segment/naming.js';
+
+type Node = Record<string, unknown>;
+
+interface ModelOptions {
+  durationSeconds?: number;
+  segmentSeconds?: number;
+  frameRate?: VideoRendition['frameRate'];
+  audio?: Partial<AudioRendition> | false;
+}
+
+// A 720p + stereo AAC model with X = D, as the segment plan builds it.
+function buildModel(options: ModelOptions = {}): ManifestModel {
+  const durationSeconds = options.durationSeconds ?? 40;
+  const segmentSeconds = options.segmentSeconds ?? 4;
+  const audio: AudioRendition | undefined =
+    options.audio === false
+      ? undefined
+      : { kind: 'audio', id: 'audio', codecs: 'mp4a.40.2', bandwidth: 128_000 + 8_000, sampleRate: 48_000, channels: 2, language: 'en', ...options.audio };
+  return {
+    durationSeconds,
+    segmentSeconds,
+    segmentCount: Math.ceil(durationSeconds / segmentSeconds),
+    timescale: 90_000,
+    presentationTimeOffsetSeconds: segmentSeconds,
+    video: {
+      kind: 'video',
+      id: 'video-720p',
+      width: 1280,
+      height: 720,
+      frameRate: options.frameRate ?? { num: 30, den: 1 },
+      codecs: 'avc1.64001f',
+      bandwidth: 3_000_000,
+    },
+    audio,
+  };
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  isArray: (name) => name === 'AdaptationSet' || name === 'Representation',
+});
+
+// Parses the MPD back into plain objects whose attributes are strings.
+function parseMpd(xml: string): { mpd: Node; sets: Node[] } {
+  const doc = parser.parse(xml) as { MPD: Node & { Period: Node & { AdaptationSet: Node[] } } };
+  return { mpd: doc.MPD, sets: doc.MPD.Period.AdaptationSet };
+}
+
+function representation(set: Node | undefined): Node {
+  const reps = set?.['Representation'] as Node[] | undefined;
+  expect(reps).toHaveLength(1);
+  return reps![0]!;
+}
+
+// Expands a SegmentTemplate media attribute the way a DASH client does.
+function expandTemplate(template: string, number: number): string {
+  return template.replace(/\$Number(?:%0(\d+)d)?\$/g, (_, width: string | undefined) =>
+    String(number).padStart(Number(width ?? 0), '0'),
+  );
+}
+
+describe('renderMpd', () => {
+  it('starts with an XML declaration and describes a static isoff-live presentation', () => {
+    const xml = renderMpd(buildModel());
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    const { mpd } = parseMpd(xml);
+    expect(mpd['xmlns']).toBe('urn:mpeg:dash:schema:mpd:2011');
+    expect(mpd['profiles']).toBe('urn:mpeg:dash:profile:isoff-live:2011');
+    expect(mpd['type']).toBe('static');
+    expect(mpd['mediaPresentationDuration']).toBe('PT40S');
+    expect(mpd['minBufferTime']).toBe('PT2S');
+    const period = mpd['Period'] as Node;
+    expect(period['id']).toBe('0');
+    expect(period['start']).toBe('PT0S');
+  });
+
+  it('describes the video adaptation set and its representation attribute by attribute', () => {
+    const [video] = parseMpd(renderMpd(buildModel())).sets;
+    expect(video).toMatchObject({
+      id: '0',
+      contentType: 'video',
+      mimeType: 'video/mp4',
+      segmentAlignment: 'true',
+      startWithSAP: '1',
+      maxWidth: '1280',
+      maxHeight: '720',
+      frameRate: '30',
+    });
+    const rep = representation(video);
+    expect(rep['id']).toBe('video-720p');
+    expect(rep['codecs']).toBe('avc1.64001f');
+    expect(rep['bandwidth']).toBe('3000000');
+    expect(rep['width']).toBe('1280');
+    expect(rep['height']).toBe('720');
+    expect(rep['frameRate']).toBe('30');
+    expect(rep['sar']).toBe('1:1');
+  });
+
+  it('describes the audio adaptation set with its language, sampling rate and channel layout', () => {
+    const [, audio] = parseMpd(renderMpd(buildModel())).sets;
+    expect(audio).toMatchObject({
+      id: '1',
+      contentType: 'audio',
+      mimeType: 'audio/mp4',
+      lang: 'en',
+      segmentAlignment: 'true',
+      startWithSAP: '1',
+    });
+    const rep = representation(audio);
+    expect(rep['id']).toBe('audio');
+    expect(rep['codecs']).toBe('mp4a.40.2');
+    expect(rep['bandwidth']).toBe('136000');
+    expect(rep['audioSamplingRate']).toBe('48000');
+    expect(rep['AudioChannelConfiguration']).toEqual({
+      schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011',
+      value: '2',
+    });
+  });
+
+  it('omits the lang attribute when the source language is unknown', () => {
+    const [, audio] = parseMpd(renderMpd(buildModel({ audio: { language: undefined } }))).sets;
+    expect(audio).toBeDefined();
+    expect(audio).not.toHaveProperty('lang');
+  });
+
+  it('gives every representation a segment template in the 90 kHz timescale offset by one segment', () => {
+    const { sets } = parseMpd(renderMpd(buildModel()));
+    for (const [set, id] of [[sets[0], 'video-720p'], [sets[1], 'audio']] as const) {
+      expect(representation(set)['SegmentTemplate']).toEqual({
+        timescale: '90000',
+        duration: '360000',
+        startNumber: '1',
+        presentationTimeOffset: '360000',
+        initialization: `init/${id}.mp4`,
+        media: `segments/${id}-$Number%05d$.m4s`,
+      });
+    }
+  });
+
+  it('expands the media template for the first and last numbers to the segment URLs', () => {
+    const model = buildModel({ durationSeconds: 119.967 });
+    for (const set of parseMpd(renderMpd(model)).sets) {
+      const rep = representation(set);
+      const media = String((rep['SegmentTemplate'] as Node)['media']);
+      const id = String(rep['id']);
+      expect(expandTemplate(media, 1)).toBe(segmentUrl(id, 1));
+      expect(expandTemplate(media, model.segmentCount)).toBe(segmentUrl(id, 30));
+    }
+  });
+
+  it('leaves out the audio adaptation set when the model has no audio', () => {
+    const { sets } = parseMpd(renderMpd(buildModel({ audio: false })));
+    expect(sets).toHaveLength(1);
+    expect(sets[0]?.['contentType']).toBe('video');
+  });
+
+  it('writes 29.97 fps as the reduced rational 30000/1001', () => {
+    const [video] = parseMpd(renderMpd(buildModel({ frameRate: { num: 60000, den: 2002 } }))).sets;
+    expect(video?.['frameRate']).toBe('30000/1001');
+    expect(representation(video)['frameRate']).toBe('30000/1001');
+  });
+
+  it.each([
+    [40, 'PT40S'],
+    [119.967, 'PT1M59.967S'],
+    [3723.5, 'PT1H2M3.5S'],
+    [0.1 + 0.2, 'PT0.3S'],
+    [60, 'PT1M'],
+    [3600.05, 'PT1H0.05S'],
+  ])('formats a %s s duration as %s', (durationSeconds, expected) => {
+    const { mpd } = parseMpd(renderMpd(buildModel({ durationSeconds })));
+    expect(mpd['mediaPresentationDuration']).toBe(expected);
+  });
+
+  it('escapes attribute values that contain XML metacharacters', () => {
+    const xml = renderMpd(buildModel({ audio: { language: 'x"<&>' } }));
+    expect(xml).toContain('lang="x&quot;&lt;&amp;&gt;"');
+    expect(parseMpd(xml).sets[1]?.['lang']).toBe('x"<&>');
+  });
+});
