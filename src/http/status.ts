@@ -22,7 +22,7 @@ export function sessionStatus(session: Session): Record<string, unknown> {
       endSegment: current.range.endIndex,
       producedSegment: produced === undefined ? null : produced + 1,
       positionSeconds: run ? Math.max(0, Math.round(run.positionSeconds * 1000) / 1000) : null,
-      pids: run?.pids ?? [],
+      pids: run?.pids ?? {},
     },
     restarts: session.restarts,
     restartLog: session.restartLog.map((r) => ({ at: new Date(r.at).toISOString(), segment: r.index + 1, reason: r.reason })),

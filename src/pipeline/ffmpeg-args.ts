@@ -50,6 +50,9 @@ export function ffmpegArgs(input: string, demuxer: string, plan: PlaybackPlan, r
     '-c:v', 'libx264', '-preset', video.preset, '-crf', String(video.crf),
     '-maxrate', String(video.maxrateBps), '-bufsize', String(video.bufsizeBits),
     '-profile:v', video.profile, '-level:v', video.level,
+    // No B-frames: x264 derives the DTS shift from the first frames of each run, so on sources with
+    // jittery timestamps (MKV's 1 ms grid at 29.97 fps) a restart moved every DTS by 1 ms.
+    '-bf', '0',
     '-force_key_frames', keyFrames.join(','), '-forced-idr', '1', '-sc_threshold', '0',
     '-g', String(Math.ceil(fps * model.segmentSeconds * 4)),
     // Without these, listed key-frame times round to the 1/fps grid (a key frame 11 ms early at 29.97).

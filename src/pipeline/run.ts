@@ -69,8 +69,8 @@ export class PipelineRun {
     return new PipelineRun(spec, sink);
   }
 
-  get pids(): number[] {
-    return [this.#ffmpeg?.pid, this.#packager?.pid].filter((pid): pid is number => pid !== undefined);
+  get pids(): { ffmpeg: number | undefined; packager: number | undefined } {
+    return { ffmpeg: this.#ffmpeg?.pid, packager: this.#packager?.pid };
   }
 
   get running(): boolean {

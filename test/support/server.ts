@@ -1,0 +1,70 @@
+// Starts a real Seekwell server in process on port 0, on a temp WORK_DIR.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createServer, type SeekwellServer, type ServerOptions } from '../../src/server.js';
+
+export interface TestServer {
+  server: SeekwellServer;
+  base: string;
+  workDir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string>, options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-test-'));
+  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', ...env });
+  const log = createLogger(process.env.TEST_LOG === '1' ? 'debug' : 'silent');
+  const server = await createServer(config, { log, ...options });
+  const port = await server.listen();
+  return {
+    server,
+    base: `http://127.0.0.1:${port}`,
+    workDir,
+    async close() {
+      await server.close();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SessionUrls {
+  id: string;
+  dash: string;
+  hls: string;
+}
+
+export async function createSession(base: string, media: string): Promise<SessionUrls> {
+  const response = await fetch(`${base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media }) });
+  if (response.status !== 201) throw new Error(`POST /api/sessions: ${response.status} ${await response.text()}`);
+  return (await response.json()) as SessionUrls;
+}
+
+export async function fetchBytes(url: string, init?: RequestInit): Promise<Buffer> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+export async function sessionStatus(base: string, id: string): Promise<Record<string, any>> {
+  const response = await fetch(`${base}/api/sessions/${id}`);
+  return (await response.json()) as Record<string, any>;
+}
+
+/** True while a process with this PID exists (and is not a zombie). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
