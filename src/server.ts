@@ -51,6 +51,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sessionIdleMs: config.sessionIdleMs,
     ffmpegPath: config.ffmpegPath,
     packagerPath: config.packagerPath,
+    launcher: versions.launcher,
     maxRunSegments: MAX_RUN_SEGMENTS,
     maxLeadSegments: options.maxLeadSegments ?? 2,
     now: options.now ?? Date.now,

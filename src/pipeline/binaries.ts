@@ -5,6 +5,11 @@ export interface BinaryVersions {
   ffmpeg: string;
   ffprobe: string;
   packager: string;
+  /**
+   * Prefix that makes a child die with the server even if the server is SIGKILLed
+   * (util-linux `setpriv --pdeathsig KILL`); empty where setpriv is missing (not Linux).
+   */
+  launcher: string[];
 }
 
 export class MissingBinaryError extends Error {
@@ -19,11 +24,12 @@ const PACKAGER_HINT = 'run `npm ci` (the shaka-packager npm package ships the bi
 
 /** Runs each binary once; reports every missing or unusable one together. */
 export async function checkBinaries(paths: { ffmpegPath: string; ffprobePath: string; packagerPath: string }): Promise<BinaryVersions> {
-  const [ffmpeg, ffprobe, packager, encoders] = await Promise.all([
+  const [ffmpeg, ffprobe, packager, encoders, setpriv] = await Promise.all([
     version(paths.ffmpegPath, ['-hide_banner', '-version'], /^ffmpeg version (\S+)/m),
     version(paths.ffprobePath, ['-hide_banner', '-version'], /^ffprobe version (\S+)/m),
     version(paths.packagerPath, ['--version'], /version (\S+)/),
     execa(paths.ffmpegPath, ['-hide_banner', '-encoders'], { reject: false, stdin: 'ignore', timeout: 10_000 }).then((r) => r.stdout, () => ''),
+    version('setpriv', ['--pdeathsig', 'KILL', '--', 'true'], /^/),
   ]);
   const problems: string[] = [];
   if (!ffmpeg) problems.push(`ffmpeg not found or not runnable at "${paths.ffmpegPath}": ${FFMPEG_HINT}`);
@@ -32,7 +38,8 @@ export async function checkBinaries(paths: { ffmpegPath: string; ffprobePath: st
   if (!ffprobe) problems.push(`ffprobe not found or not runnable at "${paths.ffprobePath}": ${FFMPEG_HINT}`);
   if (!packager) problems.push(`Shaka Packager not found or not runnable at "${paths.packagerPath}": ${PACKAGER_HINT}`);
   if (problems.length > 0) throw new MissingBinaryError(problems.join('\n'));
-  return { ffmpeg: ffmpeg!, ffprobe: ffprobe!, packager: packager! };
+  const launcher = setpriv === undefined ? [] : ['setpriv', '--pdeathsig', 'KILL', '--'];
+  return { ffmpeg: ffmpeg!, ffprobe: ffprobe!, packager: packager!, launcher };
 }
 
 async function version(file: string, args: string[], pattern: RegExp): Promise<string | undefined> {

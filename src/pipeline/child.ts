@@ -29,12 +29,14 @@ const TAIL_LINES = 20;
 
 export function startChild(
   name: string,
+  launcher: string[],
   file: string,
   args: string[],
   options: Omit<SpawnOptions, 'detached'>,
   onStderrLine?: (line: string) => boolean,
 ): SupervisedChild {
-  const proc = spawn(file, args, { ...options, detached: true });
+  const [command, ...prefix] = launcher.length > 0 ? [...launcher, file] : [file];
+  const proc = spawn(command!, [...prefix, ...args], { ...options, detached: true });
   const tail: string[] = [];
   let exited = false;
   const exitPromise = new Promise<ChildExit>((resolve) => {

@@ -36,8 +36,8 @@ export function ffmpegArgs(input: string, demuxer: string, plan: PlaybackPlan, r
 
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
-    // Progress on stderr every 0.5 s: it reports the position, and if the server dies the next
-    // write hits a closed pipe and ffmpeg exits (SIGPIPE) instead of living on as an orphan.
+    // Progress on stderr every 0.5 s: the encoder's position for the session status. (ffmpeg
+    // ignores SIGPIPE, so a closed stderr does not end it: binaries.ts' launcher does that.)
     '-progress', 'pipe:2', '-stats_period', '0.5',
     '-protocol_whitelist', 'file', '-format_whitelist', FORMAT_WHITELIST, '-f', demuxer,
     '-copyts',

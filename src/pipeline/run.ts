@@ -23,6 +23,8 @@ export interface RunSpec {
   range: RunRange;
   ffmpegPath: string;
   packagerPath: string;
+  /** Command prefix tying each child's life to the server's (see binaries.ts). */
+  launcher: string[];
   log: Logger;
 }
 
@@ -120,12 +122,13 @@ export class PipelineRun {
     await execa('mkfifo', ['-m', '600', fifo]);
     const hold = await open(fifo, constants.O_RDWR);
     try {
-      this.#packager = startChild('packager', spec.packagerPath, packagerArgs(FIFO_NAME, streams, spec.plan.model.segmentSeconds), {
+      this.#packager = startChild('packager', spec.launcher, spec.packagerPath, packagerArgs(FIFO_NAME, streams, spec.plan.model.segmentSeconds), {
         cwd: spec.dir,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       this.#ffmpeg = startChild(
         'ffmpeg',
+        spec.launcher,
         spec.ffmpegPath,
         ffmpegArgs(spec.input, spec.demuxer, spec.plan, spec.range),
         { stdio: ['ignore', hold.fd, 'pipe'] },

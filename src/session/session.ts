@@ -13,6 +13,7 @@ import { decideRun, type RestartReason, type RunView } from './policy.js';
 export interface SessionOptions {
   ffmpegPath: string;
   packagerPath: string;
+  launcher: string[];
   /** Longest run, in segments: bounds ffmpeg's key-frame list; a later request starts a new run. */
   maxRunSegments: number;
   maxLeadSegments: number;
@@ -171,6 +172,7 @@ export class Session {
         range,
         ffmpegPath: this.#options.ffmpegPath,
         packagerPath: this.#options.packagerPath,
+        launcher: this.#options.launcher,
         log: this.#log,
       }, {
         init: (renditionId, bytes) => this.#store.setInit(renditionId, bytes),

@@ -1,0 +1,132 @@
+// No ffmpeg or packager outlives its owner: DELETE, idle timeout, a crashed encoder, server
+// close, SIGTERM to the server process, and the server process being killed outright.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClip } from '../support/media.js';
+import { createSession, fetchBytes, processAlive, sessionStatus, startTestServer, type SessionUrls, type TestServer } from '../support/server.js';
+import { inspectSegment } from '../support/verify.js';
+
+let media: string;
+
+beforeAll(async () => {
+  media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
+  await makeClip(path.join(media, 'long.mp4'), { seconds: 90, width: 1280, height: 720, audioRate: 48_000 });
+});
+
+afterAll(async () => {
+  await rm(media, { recursive: true, force: true });
+});
+
+async function startPlaying(base: string): Promise<{ session: SessionUrls; pids: number[] }> {
+  const session = await createSession(base, 'long.mp4');
+  await fetchBytes(`${base}/sessions/${session.id}/segments/video-720p-00001.m4s`);
+  const status = await sessionStatus(base, session.id);
+  const pids = [status.run.pids.ffmpeg, status.run.pids.packager] as number[];
+  expect(pids.every(processAlive)).toBe(true);
+  return { session, pids };
+}
+
+async function waitUntil(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(50);
+  }
+  return check();
+}
+
+describe('process lifecycle', () => {
+  let srv: TestServer;
+
+  beforeAll(async () => {
+    srv = await startTestServer({ MEDIA_DIR: media, SESSION_IDLE_MS: '1000' });
+  });
+
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it('ends both processes and removes the files when a session is deleted', async () => {
+    const { session, pids } = await startPlaying(srv.base);
+    const response = await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
+    expect(response.status).toBe(204);
+    expect(pids.filter(processAlive)).toEqual([]);
+    expect(await readdir(path.join(srv.workDir, 'sessions'))).not.toContain(session.id);
+    expect((await fetch(`${srv.base}/api/sessions/${session.id}`)).status).toBe(404);
+  });
+
+  it('ends both processes of a session left idle past SESSION_IDLE_MS', async () => {
+    const { session, pids } = await startPlaying(srv.base);
+    expect(await waitUntil(() => pids.every((pid) => !processAlive(pid)), 5000)).toBe(true);
+    expect((await fetch(`${srv.base}/api/sessions/${session.id}`)).status).toBe(404);
+  });
+
+  it('recovers from a killed ffmpeg without keeping the segment it was cutting', async () => {
+    const { session, pids } = await startPlaying(srv.base);
+    const base = `${srv.base}/sessions/${session.id}`;
+    const waiting = fetchBytes(`${base}/segments/video-720p-00004.m4s`);
+    process.kill(pids[0]!, 'SIGKILL');
+    const segment = await waiting;
+    const init = await fetchBytes(`${base}/init/video-720p.mp4`);
+    expect(inspectSegment(init, segment).firstPresentation).toBeCloseTo(12, 6);
+    expect(await waitUntil(() => pids.every((pid) => !processAlive(pid)), 5000)).toBe(true);
+    // Every segment kept is a whole one: 120 frames of 1/30 s.
+    const status = await sessionStatus(srv.base, session.id);
+    for (const n of status.segments['video-720p'] as number[]) {
+      const check = inspectSegment(init, await fetchBytes(`${base}/segments/video-720p-${String(n).padStart(5, '0')}.m4s`));
+      expect(check.sampleCount).toBe(120);
+    }
+    await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
+  });
+
+  it('ends every process when the server closes', async () => {
+    const other = await startTestServer({ MEDIA_DIR: media });
+    const { pids } = await startPlaying(other.base);
+    await other.close();
+    expect(pids.filter(processAlive)).toEqual([]);
+  });
+});
+
+describe('the server process', () => {
+  async function startMain(workDir: string): Promise<{ child: ReturnType<typeof spawn>; base: string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: '0', MEDIA_DIR: media, WORK_DIR: workDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    const base = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        const match = /"url":"(http:[^"]+)"/.exec(log);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
+    });
+    return { child, base };
+  }
+
+  it('exits with code 0 on SIGTERM and leaves no child behind', async () => {
+    const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-main-'));
+    const { child, base } = await startMain(workDir);
+    const { pids } = await startPlaying(base);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(pids.filter(processAlive)).toEqual([]);
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('leaves no child behind when the server process is killed outright', async () => {
+    const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-main-'));
+    const { child, base } = await startMain(workDir);
+    const { pids } = await startPlaying(base);
+    child.kill('SIGKILL');
+    // ffmpeg's next progress write hits the closed stderr pipe; the packager then sees EOF.
+    expect(await waitUntil(() => pids.every((pid) => !processAlive(pid)), 5000)).toBe(true);
+    await rm(workDir, { recursive: true, force: true });
+  });
+});
