@@ -1,0 +1,237 @@
+// The HTTP contract: status codes, error bodies, CORS, ranges, caching, waits. Real ffprobe,
+// ffmpeg and packager on a short clip.
+import http from 'node:http';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClip } from '../support/media.js';
+import { createSession, fetchBytes, sessionStatus, startTestServer, type TestServer } from '../support/server.js';
+
+let media: string;
+let srv: TestServer;
+
+beforeAll(async () => {
+  media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
+  await makeClip(path.join(media, 'clip.mp4'), { seconds: 12, width: 640, height: 360, audioRate: 48_000 });
+  await mkdir(path.join(media, 'sub'));
+  await makeClip(path.join(media, 'sub', 'silent.mkv'), { seconds: 6, width: 320, height: 240, format: 'matroska' });
+  await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, '-i.mp4')]);
+  await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, 'a:b.mp4')]);
+  await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=3', path.join(media, 'tone.m4a')]);
+  await writeFile(path.join(media, 'empty.mp4'), '');
+  await writeFile(path.join(media, 'notes.mp4'), 'this is not a video\n'.repeat(50));
+  await writeFile(path.join(media, 'list.m3u8'), '#EXTM3U\n#EXTINF:12,\nclip.mp4\n#EXT-X-ENDLIST\n');
+  await writeFile(path.join(media, 'concat.mp4'), "ffconcat version 1.0\nfile 'clip.mp4'\n");
+  await symlink('/etc/passwd', path.join(media, 'escape.mp4'));
+  srv = await startTestServer({ MEDIA_DIR: media });
+});
+
+afterAll(async () => {
+  await srv?.close();
+  await rm(media, { recursive: true, force: true });
+});
+
+async function expectError(response: Response, status: number, code: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  const body = (await response.json()) as { code: string; message: string };
+  expect(body.code).toBe(code);
+  expect(body.message.length).toBeGreaterThan(0);
+}
+
+// fetch() normalises `..` and `%2e%2e` away before sending: hostile paths go out raw.
+function rawGet(rawPath: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(srv.base);
+    const request = http.get({ hostname, port, path: rawPath }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve(new Response(Buffer.concat(chunks), {
+        status: res.statusCode, headers: res.headers as Record<string, string>,
+      })));
+    });
+    request.on('error', reject);
+  });
+}
+
+const post = (media: unknown): Promise<Response> =>
+  fetch(`${srv.base}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ media }) });
+
+describe('library and sessions', () => {
+  it('answers /healthz', async () => {
+    expect((await fetch(`${srv.base}/healthz`)).status).toBe(200);
+  });
+
+  it('lists only playable files, with duration, video and audio', async () => {
+    const list = (await (await fetch(`${srv.base}/api/media`)).json()) as { path: string; durationSeconds: number; video: { width: number }; audio: unknown[] }[];
+    expect(list.map((e) => e.path)).toEqual(['-i.mp4', 'a:b.mp4', 'clip.mp4', 'sub/silent.mkv']);
+    const clip = list.find((e) => e.path === 'clip.mp4')!;
+    expect(clip.durationSeconds).toBeCloseTo(12, 1);
+    expect(clip.video.width).toBe(640);
+    expect(clip.audio).toHaveLength(1);
+    expect(list.find((e) => e.path === 'sub/silent.mkv')!.audio).toEqual([]);
+  });
+
+  it('creates a session with an unguessable id and both manifest URLs', async () => {
+    const response = await post('clip.mp4');
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { id: string; dash: string; hls: string };
+    expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(body.dash).toBe(`/sessions/${body.id}/stream.mpd`);
+    expect(body.hls).toBe(`/sessions/${body.id}/stream.m3u8`);
+    expect(response.headers.get('location')).toBe(`/api/sessions/${body.id}`);
+  });
+
+  it.each([
+    ['clip.mp4', 201],
+    ['-i.mp4', 201],
+    ['a:b.mp4', 201],
+    ['sub/silent.mkv', 201],
+  ])('plays %s, whose name must never reach ffmpeg as an option or protocol', async (name, status) => {
+    const response = await post(name);
+    expect(response.status).toBe(status);
+    const { id } = (await response.json()) as { id: string };
+    const segment = await fetch(`${srv.base}/sessions/${id}/segments/video-${name.includes('silent') ? 240 : 360}p-00001.m4s`);
+    expect(segment.status).toBe(200);
+    await fetch(`${srv.base}/api/sessions/${id}`, { method: 'DELETE' });
+  });
+
+  it.each([
+    ['../clip.mp4', 400, 'MEDIA_PATH_INVALID'],
+    ['/etc/passwd', 400, 'MEDIA_PATH_INVALID'],
+    ['escape.mp4', 400, 'MEDIA_PATH_INVALID'],
+    ['missing.mp4', 404, 'MEDIA_NOT_FOUND'],
+    ['sub', 404, 'MEDIA_NOT_FOUND'],
+    ['empty.mp4', 422, 'MEDIA_EMPTY'],
+    ['notes.mp4', 422, 'MEDIA_NOT_MEDIA'],
+    ['tone.m4a', 422, 'MEDIA_NO_VIDEO'],
+    ['list.m3u8', 422, 'MEDIA_FORMAT_REFUSED'],
+    ['concat.mp4', 422, 'MEDIA_FORMAT_REFUSED'],
+    [42, 400, 'MEDIA_PATH_INVALID'],
+  ])('refuses %s with %i %s', async (name, status, code) => {
+    await expectError(await post(name), status, code);
+  });
+
+  it('refuses a body that is not JSON or has no media', async () => {
+    await expectError(await fetch(`${srv.base}/api/sessions`, { method: 'POST', body: '{nope' }), 400, 'BAD_REQUEST');
+    await expectError(await fetch(`${srv.base}/api/sessions`, { method: 'POST', body: '{}' }), 400, 'BAD_REQUEST');
+  });
+
+  it('redirects /media/<path>/stream.* to a new session, and refuses traversal there too', async () => {
+    const response = await fetch(`${srv.base}/media/sub/silent.mkv/stream.m3u8`, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toMatch(/^\/sessions\/[0-9a-f-]{36}\/stream\.m3u8$/);
+    const playlist = await fetch(`${srv.base}${response.headers.get('location')}`);
+    expect(playlist.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    expect(await playlist.text()).toContain('#EXT-X-STREAM-INF');
+    // The URL parser resolves a %2e%2e segment before routing: the request leaves /media/ entirely.
+    await expectError(await rawGet('/media/%2e%2e/etc/passwd/stream.mpd'), 404, 'ROUTE_NOT_FOUND');
+    for (const bad of ['sub%2F..%2F..%2Fetc%2Fpasswd', '%2E%2E%2Fclip.mp4', '%00clip.mp4', 'clip.mp4%00', '%2Fetc%2Fpasswd', 'sub%5C..%5Cclip.mp4']) {
+      await expectError(await rawGet(`/media/${bad}/stream.mpd`), 400, 'MEDIA_PATH_INVALID');
+    }
+    await expectError(await fetch(`${srv.base}/media/%E0%A4%A/stream.mpd`), 400, 'MEDIA_PATH_INVALID');
+    await expectError(await fetch(`${srv.base}/media/clip.mp4/other.txt`), 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('answers CORS preflights', async () => {
+    const response = await fetch(`${srv.base}/sessions/x/segments/video-360p-00001.m4s`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://player.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('range');
+  });
+});
+
+describe('a session', () => {
+  it('refuses unknown sessions, renditions and numbers outside the plan', async () => {
+    const { id } = await createSession(srv.base, 'clip.mp4');
+    const at = (p: string): Promise<Response> => fetch(`${srv.base}/sessions/${id}/${p}`);
+    await expectError(await fetch(`${srv.base}/sessions/00000000-0000-4000-8000-000000000000/stream.mpd`), 404, 'SESSION_NOT_FOUND');
+    await expectError(await fetch(`${srv.base}/api/sessions/nope`), 404, 'SESSION_NOT_FOUND');
+    await expectError(await at('segments/video-360p-00000.m4s'), 404, 'SEGMENT_NOT_FOUND');
+    await expectError(await at('segments/video-360p-00004.m4s'), 404, 'SEGMENT_NOT_FOUND');
+    await expectError(await at('segments/video-1080p-00001.m4s'), 404, 'RENDITION_NOT_FOUND');
+    await expectError(await rawGet(`/sessions/${id}/segments/../../../etc/passwd`), 404, 'ROUTE_NOT_FOUND');
+    await expectError(await at('segments/whatever.m4s'), 404, 'SEGMENT_NOT_FOUND');
+    await expectError(await at('init/video-1080p.mp4'), 404, 'RENDITION_NOT_FOUND');
+    await expectError(await at('video-1080p.m3u8'), 404, 'ROUTE_NOT_FOUND');
+    const status = await sessionStatus(srv.base, id);
+    expect(status.run).toBeUndefined();
+  });
+
+  it('serves manifests with their types and short caching', async () => {
+    const { id } = await createSession(srv.base, 'clip.mp4');
+    for (const [file, type] of [['stream.mpd', 'application/dash+xml'], ['stream.m3u8', 'application/vnd.apple.mpegurl'], ['video-360p.m3u8', 'application/vnd.apple.mpegurl'], ['audio.m3u8', 'application/vnd.apple.mpegurl']]) {
+      const response = await fetch(`${srv.base}/sessions/${id}/${file}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(type);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=2');
+    }
+    const media = await (await fetch(`${srv.base}/sessions/${id}/video-360p.m3u8`)).text();
+    expect(media.match(/#EXTINF:4\.000,/g)).toHaveLength(3);
+  });
+
+  it('shares one wait among concurrent requests and serves byte ranges of immutable segments', async () => {
+    const { id } = await createSession(srv.base, 'clip.mp4');
+    const url = `${srv.base}/sessions/${id}/segments/video-360p-00002.m4s`;
+    const [a, b, c] = await Promise.all([fetchBytes(url), fetchBytes(url), fetchBytes(url)]);
+    expect(b.equals(a) && c.equals(a)).toBe(true);
+    const status = await sessionStatus(srv.base, id);
+    expect(status.restarts).toBe(0);
+    const full = await fetch(url);
+    expect(full.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(full.headers.get('content-type')).toBe('video/mp4');
+    const etag = full.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    const open = await fetch(url, { headers: { Range: 'bytes=0-' } });
+    expect(open.status).toBe(206);
+    expect(open.headers.get('content-range')).toBe(`bytes 0-${a.length - 1}/${a.length}`);
+    const part = await fetch(url, { headers: { Range: 'bytes=10-19' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(a.subarray(10, 20))).toBe(true);
+    const tail = await fetch(url, { headers: { Range: 'bytes=-100' } });
+    expect(Buffer.from(await tail.arrayBuffer()).equals(a.subarray(a.length - 100))).toBe(true);
+    expect((await fetch(url, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    await expectError(await fetch(url, { headers: { Range: `bytes=${a.length}-` } }), 416, 'RANGE_NOT_SATISFIABLE');
+    const init = await fetch(`${srv.base}/sessions/${id}/init/audio.mp4`, { headers: { Range: 'bytes=0-' } });
+    expect(init.status).toBe(206);
+    expect(init.headers.get('content-type')).toBe('audio/mp4');
+  });
+
+  it('keeps encoding when a waiting client disconnects, and the retry joins the same run', async () => {
+    const { id } = await createSession(srv.base, 'clip.mp4');
+    const url = `${srv.base}/sessions/${id}/segments/audio-00003.m4s`;
+    const controller = new AbortController();
+    const first = fetch(url, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 150);
+    await expect(first).rejects.toThrow();
+    expect((await fetch(url)).status).toBe(200);
+    const status = await sessionStatus(srv.base, id);
+    expect(status.restarts).toBe(0);
+    expect(status.run === undefined || status.run.startSegment === 3).toBe(true);
+  });
+});
+
+describe('a segment slower than SEGMENT_WAIT_MS', () => {
+  it('gets 503 with Retry-After, and is there on retry', async () => {
+    const quick = await startTestServer({ MEDIA_DIR: media, SEGMENT_WAIT_MS: '100' });
+    try {
+      const { id } = await createSession(quick.base, 'clip.mp4');
+      const url = `${quick.base}/sessions/${id}/segments/video-360p-00001.m4s`;
+      const response = await fetch(url);
+      await expectError(response, 503, 'SEGMENT_TIMEOUT');
+      expect(response.headers.get('retry-after')).toBe('2');
+      let retry = await fetch(url);
+      for (let i = 0; retry.status === 503 && i < 100; i++) retry = await fetch(url);
+      expect(retry.status).toBe(200);
+      expect((await sessionStatus(quick.base, id)).restarts).toBe(0);
+    } finally {
+      await quick.close();
+    }
+  });
+});
