@@ -164,7 +164,8 @@ export class PipelineRun {
   #onProgress(line: string): boolean {
     const match = /^out_time_us=(\d+)$/.exec(line);
     if (match) {
-      this.positionSeconds = Number(match[1]) / 1e6 - this.#spec.plan.model.presentationTimeOffsetSeconds;
+      const position = Number(match[1]) / 1e6 - this.#spec.plan.model.presentationTimeOffsetSeconds;
+      this.positionSeconds = Math.max(this.positionSeconds, position);
     }
     return /^[a-z_0-9]+=/.test(line);
   }

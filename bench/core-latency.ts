@@ -1,0 +1,71 @@
+// Question: how long does a viewer wait for the first segment of a title, and for a far jump?
+// On the built-in demo clip (2 min 1080p30 -> 720p), 5 fresh sessions, medians reported.
+// Each sample: POST a session, then init + segment 1 for video and audio together (first
+// segment), then segment 25 (96 s in: a far jump that restarts the encoder).
+import { execSync } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { createServer } from '../src/server.js';
+
+const SAMPLES = 5;
+const JUMP_TO = 25;
+
+async function get(url: string): Promise<number> {
+  const response = await fetch(url);
+  const bytes = (await response.arrayBuffer()).byteLength;
+  if (response.status !== 200 || bytes === 0) throw new Error(`GET ${url}: ${response.status}, ${bytes} bytes`);
+  return bytes;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export async function benchCoreLatency(): Promise<Record<string, unknown>> {
+  const workDir = path.join(tmpdir(), 'seekwell-bench');
+  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000' });
+  const demoStart = performance.now();
+  const server = await createServer(config, { log: createLogger('warn') });
+  const startupMs = performance.now() - demoStart;
+  const base = `http://127.0.0.1:${await server.listen()}`;
+  const first: number[] = [];
+  const jump: number[] = [];
+  try {
+    for (let i = 0; i < SAMPLES; i++) {
+      let prefix = '';
+      first.push(await timed(async () => {
+        const response = await fetch(`${base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media: 'demo.mp4' }) });
+        const { id } = (await response.json()) as { id: string };
+        prefix = `${base}/sessions/${id}`;
+        await get(`${prefix}/stream.mpd`);
+        await Promise.all(['video-720p', 'audio'].flatMap((r) => [get(`${prefix}/init/${r}.mp4`), get(`${prefix}/segments/${r}-00001.m4s`)]));
+      }));
+      const n = String(JUMP_TO).padStart(5, '0');
+      jump.push(await timed(() => Promise.all([get(`${prefix}/segments/video-720p-${n}.m4s`), get(`${prefix}/segments/audio-${n}.m4s`)])));
+      await fetch(`${prefix.replace('/sessions/', '/api/sessions/')}`, { method: 'DELETE' });
+    }
+  } finally {
+    await server.close();
+  }
+  return {
+    question: 'time to first segment and to a far jump on the demo clip (2 min 1080p30 -> 720p veryfast)',
+    machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
+    node: process.version,
+    ffmpeg: server.versions.ffmpeg,
+    packager: server.versions.packager,
+    commit: execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(),
+    startupMs: Math.round(startupMs),
+    firstSegmentMs: { median: Math.round(median(first)), samples: first.map(Math.round) },
+    farJumpMs: { median: Math.round(median(jump)), samples: jump.map(Math.round), to: JUMP_TO },
+  };
+}
