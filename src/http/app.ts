@@ -102,8 +102,9 @@ export function sessionUrls(id: string): { dash: string; hls: string } {
 
 function renderManifest(session: Session, file: string): string {
   const { model } = session.plan;
-  if (file === 'stream.mpd') return renderMpd(model);
-  if (file === 'stream.m3u8') return renderMultivariantPlaylist(model);
+  const baseUrl = `/sessions/${session.id}/`;
+  if (file === 'stream.mpd') return renderMpd(model, { baseUrl });
+  if (file === 'stream.m3u8') return renderMultivariantPlaylist(model, { baseUrl });
   const playlist = file.endsWith('.m3u8') ? renderMediaPlaylist(model, stripSuffix(file, '.m3u8')) : undefined;
   if (playlist === undefined) throw new SeekwellError('ROUTE_NOT_FOUND', `no manifest "${file.slice(0, 60)}" in this session`);
   return playlist;

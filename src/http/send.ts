@@ -28,8 +28,10 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
     end = size - 1;
   } else {
     start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-    if (end < start && match[2] !== '') return undefined;
+    end = match[2] === '' ? Number.MAX_SAFE_INTEGER : Number(match[2]);
+    if (end < start) return undefined;
+    if (start >= size) throw unsatisfiable(size);
+    end = Math.min(end, size - 1);
   }
   if (start >= size) throw unsatisfiable(size);
   return { start, end };
@@ -56,7 +58,7 @@ export function sendBytes(options: SendOptions): Response {
     ETag: etag,
     'Accept-Ranges': 'bytes',
   });
-  if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+  if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get('if-range');
   const range = ifRange && ifRange !== etag ? undefined : parseRange(request.headers.get('range') ?? undefined, size);
   const { start, end } = range ?? { start: 0, end: size - 1 };
@@ -64,6 +66,13 @@ export function sendBytes(options: SendOptions): Response {
   if (range) headers.set('Content-Range', `bytes ${start}-${end}/${size}`);
   const body = request.method === 'HEAD' || size === 0 ? null : options.body({ start, end });
   return new Response(body, { status: range ? 206 : 200, headers });
+}
+
+/** If-None-Match: a list of tags, weak or strong (weak comparison), or `*`. */
+function matchesEtag(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  const bare = (tag: string): string => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }
 
 export function fileBody(path: string): (range: ByteRange) => BodyInit {

@@ -1,7 +1,7 @@
 // Static DASH MPD for the whole title, rendered from the shared model before anything is encoded.
 
 import { XMLBuilder } from 'fast-xml-parser';
-import type { AudioRendition, ManifestModel, VideoRendition } from './model.js';
+import type { AudioRendition, ManifestModel, ManifestOptions, VideoRendition } from './model.js';
 import { dashMediaTemplate, initUrl } from '../segment/naming.js';
 
 type XmlNode = Record<string, unknown>;
@@ -16,7 +16,7 @@ const builder = new XMLBuilder({
 });
 
 /** Renders a static, isoff-live MPD listing every segment of the title. */
-export function renderMpd(model: ManifestModel): string {
+export function renderMpd(model: ManifestModel, options: ManifestOptions = {}): string {
   const adaptationSets: XmlNode[] = [videoAdaptationSet(model, model.video)];
   if (model.audio) adaptationSets.push(audioAdaptationSet(model, model.audio));
   return builder.build({
@@ -27,6 +27,7 @@ export function renderMpd(model: ManifestModel): string {
       '@_type': 'static',
       '@_mediaPresentationDuration': isoDuration(model.durationSeconds),
       '@_minBufferTime': 'PT2S',
+      ...(options.baseUrl === undefined ? {} : { BaseURL: options.baseUrl }),
       Period: { '@_id': '0', '@_start': 'PT0S', AdaptationSet: adaptationSets },
     },
   }) as string;

@@ -1,13 +1,14 @@
 // HLS playlists (version 7, fMP4) for the whole title, rendered from the shared model.
 
-import { segmentDuration, type ManifestModel, type Rendition } from './model.js';
+import { segmentDuration, type ManifestModel, type ManifestOptions, type Rendition } from './model.js';
 import { initUrl, mediaPlaylistName, segmentUrl } from '../segment/naming.js';
 
 const AUDIO_GROUP = 'audio';
 
 /** The multivariant playlist: one audio rendition group (if any) and one video variant. */
-export function renderMultivariantPlaylist(model: ManifestModel): string {
+export function renderMultivariantPlaylist(model: ManifestModel, options: ManifestOptions = {}): string {
   const { video, audio } = model;
+  const base = options.baseUrl ?? '';
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   if (audio) {
     const media = [
@@ -18,7 +19,7 @@ export function renderMultivariantPlaylist(model: ManifestModel): string {
       'DEFAULT=YES',
       'AUTOSELECT=YES',
       `CHANNELS=${quoted(String(audio.channels))}`,
-      `URI=${quoted(mediaPlaylistName(audio.id))}`,
+      `URI=${quoted(base + mediaPlaylistName(audio.id))}`,
     ];
     lines.push(`#EXT-X-MEDIA:${media.join(',')}`);
   }
@@ -30,7 +31,7 @@ export function renderMultivariantPlaylist(model: ManifestModel): string {
     `FRAME-RATE=${(video.frameRate.num / video.frameRate.den).toFixed(3)}`,
     ...(audio ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
   ];
-  lines.push(`#EXT-X-STREAM-INF:${streamInf.join(',')}`, mediaPlaylistName(video.id));
+  lines.push(`#EXT-X-STREAM-INF:${streamInf.join(',')}`, base + mediaPlaylistName(video.id));
   return toPlaylist(lines);
 }
 

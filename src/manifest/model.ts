@@ -28,6 +28,16 @@ export interface AudioRendition {
 
 export type Rendition = VideoRendition | AudioRendition;
 
+export interface ManifestOptions {
+  /**
+   * Absolute path every relative URL resolves against. Players reached through a redirect
+   * (/media/<path>/stream.mpd -> /sessions/<id>/stream.mpd) may resolve against the first URL:
+   * ffmpeg's DASH demuxer does, and 404s on every segment without this.
+   */
+  baseUrl?: string;
+}
+
+
 export interface ManifestModel {
   /** Source duration in seconds: the title's length as the player sees it. */
   durationSeconds: number;

@@ -31,6 +31,6 @@ const PLAYLIST_MAGIC = ['#EXTM3U', 'ffconcat', '<?xml', '<MPD', 'file '];
 
 /** True when the first bytes of a file look like a playlist or concat list rather than media. */
 export function looksLikePlaylist(head: Buffer): boolean {
-  const text = head.toString('latin1').trimStart();
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   return PLAYLIST_MAGIC.some((magic) => text.startsWith(magic));
 }

@@ -16,6 +16,8 @@ interface Deferred<T> {
   promise: Promise<T>;
   resolve(value: T): void;
   reject(error: unknown): void;
+  /** Callers still waiting on it: when the last gives up, nobody waits for the key any more. */
+  waiters: number;
 }
 
 export class SegmentStore {
@@ -116,7 +118,12 @@ export class SegmentStore {
       wait.promise.catch(() => {});
       this.#waits.set(key, wait);
     }
-    return abortable(wait.promise, signal);
+    const shared = wait;
+    shared.waiters++;
+    return abortable(shared.promise, signal).catch((error: unknown) => {
+      if (--shared.waiters === 0 && this.#waits.get(key) === shared) this.#waits.delete(key);
+      throw error;
+    });
   }
 }
 
@@ -131,7 +138,7 @@ function deferred<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
-  return { promise, resolve, reject };
+  return { promise, resolve, reject, waiters: 0 };
 }
 
 /** Races a shared promise against one caller's signal without leaking listeners. */

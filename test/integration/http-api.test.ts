@@ -136,6 +136,18 @@ describe('library and sessions', () => {
     await expectError(await fetch(`${srv.base}/media/clip.mp4/other.txt`), 404, 'ROUTE_NOT_FOUND');
   });
 
+  it.each(['mpd', 'm3u8'])('plays the whole title to ffmpeg as a client through /media/<path>/stream.%s', async (format) => {
+    // ffmpeg exits 0 even after a 404 on a segment: count the decoded frames instead.
+    const result = await execa('ffmpeg', ['-nostdin', '-v', 'error', '-i', `${srv.base}/media/clip.mp4/stream.${format}`,
+      '-map', '0:v:0', '-map', '0:a:0', '-f', 'null', '-progress', 'pipe:1', '-']);
+    // ffmpeg's DASH demuxer always asks for one segment past the end (a 404, as it should be)
+    // and complains about it; anything else on stderr is a real error.
+    const noise = /fragment of playlist|Invalid data found when processing input|Last message repeated/;
+    expect(result.stderr.split('\n').filter((line) => line && !noise.test(line))).toEqual([]);
+    const frames = [...result.stdout.matchAll(/^frame=(\d+)$/gm)].map((m) => Number(m[1]));
+    expect(frames.at(-1)).toBe(360);
+  });
+
   it('answers CORS preflights', async () => {
     const response = await fetch(`${srv.base}/sessions/x/segments/video-360p-00001.m4s`, {
       method: 'OPTIONS',

@@ -1,44 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { renderMpd } from '../../../src/manifest/dash.js';
-import type { AudioRendition, ManifestModel, VideoRendition } from '../../../src/manifest/model.js';
+import { buildModel } from '../../support/manifest-model.js';
 import { segmentUrl } from '../../../src/segment/naming.js';
 
 type Node = Record<string, unknown>;
-
-interface ModelOptions {
-  durationSeconds?: number;
-  segmentSeconds?: number;
-  frameRate?: VideoRendition['frameRate'];
-  audio?: Partial<AudioRendition> | false;
-}
-
-// A 720p + stereo AAC model with X = D, as the segment plan builds it.
-function buildModel(options: ModelOptions = {}): ManifestModel {
-  const durationSeconds = options.durationSeconds ?? 40;
-  const segmentSeconds = options.segmentSeconds ?? 4;
-  const audio: AudioRendition | undefined =
-    options.audio === false
-      ? undefined
-      : { kind: 'audio', id: 'audio', codecs: 'mp4a.40.2', bandwidth: 128_000 + 8_000, sampleRate: 48_000, channels: 2, language: 'en', ...options.audio };
-  return {
-    durationSeconds,
-    segmentSeconds,
-    segmentCount: Math.ceil(durationSeconds / segmentSeconds),
-    timescale: 90_000,
-    presentationTimeOffsetSeconds: segmentSeconds,
-    video: {
-      kind: 'video',
-      id: 'video-720p',
-      width: 1280,
-      height: 720,
-      frameRate: options.frameRate ?? { num: 30, den: 1 },
-      codecs: 'avc1.64001f',
-      bandwidth: 3_000_000,
-    },
-    audio,
-  };
-}
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -182,5 +148,16 @@ describe('renderMpd', () => {
     const xml = renderMpd(buildModel({ audio: { language: 'x"<&>' } }));
     expect(xml).toContain('lang="x&quot;&lt;&amp;&gt;"');
     expect(parseMpd(xml).sets[1]?.['lang']).toBe('x"<&>');
+  });
+});
+
+describe('renderMpd with a base URL', () => {
+  it('puts an absolute-path BaseURL before the Period so redirected clients resolve segments', () => {
+    const { mpd } = parseMpd(renderMpd(buildModel(), { baseUrl: '/sessions/abc/' }));
+    expect(mpd.BaseURL).toBe('/sessions/abc/');
+  });
+
+  it('has no BaseURL by default', () => {
+    expect(parseMpd(renderMpd(buildModel())).mpd.BaseURL).toBeUndefined();
   });
 });

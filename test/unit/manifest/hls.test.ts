@@ -1,40 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { renderMediaPlaylist, renderMultivariantPlaylist } from '../../../src/manifest/hls.js';
-import type { AudioRendition, ManifestModel, VideoRendition } from '../../../src/manifest/model.js';
+import type { ManifestModel } from '../../../src/manifest/model.js';
+import { buildModel as buildSharedModel, type ModelOptions } from '../../support/manifest-model.js';
 import { segmentUrl } from '../../../src/segment/naming.js';
 
-interface ModelOptions {
-  durationSeconds?: number;
-  segmentSeconds?: number;
-  frameRate?: VideoRendition['frameRate'];
-  audio?: Partial<AudioRendition> | false;
-}
-
-// A 720p + stereo AAC model with X = D, as the segment plan builds it.
+// The 29.97 fps variant of the shared fixture.
 function buildModel(options: ModelOptions = {}): ManifestModel {
-  const durationSeconds = options.durationSeconds ?? 40;
-  const segmentSeconds = options.segmentSeconds ?? 4;
-  const audio: AudioRendition | undefined =
-    options.audio === false
-      ? undefined
-      : { kind: 'audio', id: 'audio', codecs: 'mp4a.40.2', bandwidth: 128_000 + 8_000, sampleRate: 48_000, channels: 2, language: 'en', ...options.audio };
-  return {
-    durationSeconds,
-    segmentSeconds,
-    segmentCount: Math.ceil(durationSeconds / segmentSeconds),
-    timescale: 90_000,
-    presentationTimeOffsetSeconds: segmentSeconds,
-    video: {
-      kind: 'video',
-      id: 'video-720p',
-      width: 1280,
-      height: 720,
-      frameRate: options.frameRate ?? { num: 30000, den: 1001 },
-      codecs: 'avc1.64001f',
-      bandwidth: 3_000_000,
-    },
-    audio,
-  };
+  return buildSharedModel({ frameRate: { num: 30000, den: 1001 }, ...options });
 }
 
 function linesOf(playlist: string | undefined): string[] {
@@ -146,5 +118,13 @@ describe('renderMediaPlaylist', () => {
     const model = buildModel({ audio: false });
     expect(renderMediaPlaylist(model, 'audio')).toBeUndefined();
     expect(extinfs(linesOf(renderMediaPlaylist(model, 'video-720p')))).toHaveLength(10);
+  });
+});
+
+describe('renderMultivariantPlaylist with a base URL', () => {
+  it('points at the media playlists by absolute path', () => {
+    const lines = linesOf(renderMultivariantPlaylist(buildModel(), { baseUrl: '/sessions/abc/' }));
+    expect(lines).toContain('/sessions/abc/video-720p.m3u8');
+    expect(lines.find((l) => l.startsWith('#EXT-X-MEDIA:'))).toContain('URI="/sessions/abc/audio.m3u8"');
   });
 });

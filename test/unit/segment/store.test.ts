@@ -1,0 +1,195 @@
+import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it, expect } from 'vitest';
+import { abortable, SegmentStore } from '../../../src/segment/store.js';
+
+let scratch = '';
+let store: SegmentStore;
+
+// Each test gets a scratch dir holding the store's dir and the "run" files it moves in.
+beforeEach(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'seekwell-store-'));
+  store = new SegmentStore(join(scratch, 'store'));
+  await store.open();
+});
+
+afterEach(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+let fileSeq = 0;
+
+// Writes a file outside the store, as a packager run would.
+async function runFile(content: string): Promise<string> {
+  const file = join(scratch, `run-${++fileSeq}.m4s`);
+  await writeFile(file, content);
+  return file;
+}
+
+const never = (): AbortSignal => new AbortController().signal;
+
+// A promise's settled state without waiting for it.
+async function stateOf(promise: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
+  const marker = Symbol('pending');
+  return Promise.race([promise, Promise.resolve(marker)]).then(
+    (value) => (value === marker ? 'pending' : 'resolved'),
+    () => 'rejected',
+  );
+}
+
+describe('SegmentStore', () => {
+  it('moves a segment under its 1-based URL name', async () => {
+    const file = await runFile('segment zero');
+    await store.putSegment('video-720p', 0, file);
+    const segment = store.getSegment('video-720p', 0);
+    expect(segment?.path).toBe(join(store.dir, 'video-720p-00001.m4s'));
+    expect(segment?.size).toBe('segment zero'.length);
+    expect(await readFile(segment!.path, 'utf8')).toBe('segment zero');
+    await expect(access(file)).rejects.toThrow();
+  });
+
+  it('lists stored numbers per rendition, ascending and 1-based', async () => {
+    for (const index of [9, 0, 2]) await store.putSegment('video-720p', index, await runFile(`v${index}`));
+    await store.putSegment('audio', 4, await runFile('a4'));
+    expect(store.numbers('video-720p')).toEqual([1, 3, 10]);
+    expect(store.numbers('audio')).toEqual([5]);
+    expect(store.numbers('video-480p')).toEqual([]);
+  });
+
+  it('counts the bytes on disk', async () => {
+    expect(store.bytesOnDisk).toBe(0);
+    await store.putSegment('video-720p', 0, await runFile('12345'));
+    await store.putSegment('audio', 0, await runFile('123'));
+    expect(store.bytesOnDisk).toBe(8);
+  });
+
+  it('gives each segment a stable, quoted ETag', async () => {
+    await store.putSegment('video-720p', 0, await runFile('one'));
+    await store.putSegment('video-720p', 1, await runFile('two'));
+    const first = store.getSegment('video-720p', 0)!.etag;
+    expect(first).toMatch(/^"[^"]+"$/);
+    expect(store.getSegment('video-720p', 0)!.etag).toBe(first);
+    expect(store.getSegment('video-720p', 1)!.etag).not.toBe(first);
+  });
+
+  it('keeps the first copy of a segment and leaves a later copy where it was', async () => {
+    await store.putSegment('video-720p', 3, await runFile('first'));
+    const before = store.getSegment('video-720p', 3);
+    const second = await runFile('second copy');
+    await store.putSegment('video-720p', 3, second);
+    expect(store.getSegment('video-720p', 3)).toEqual(before);
+    expect(await readFile(before!.path, 'utf8')).toBe('first');
+    expect(await readFile(second, 'utf8')).toBe('second copy');
+    expect(store.bytesOnDisk).toBe('first'.length);
+  });
+
+  it('resolves a wait at once for a segment already stored', async () => {
+    await store.putSegment('audio', 1, await runFile('x'));
+    await expect(store.waitForSegment('audio', 1, never())).resolves.toBe(store.getSegment('audio', 1));
+  });
+
+  it('resolves every concurrent waiter of one segment with the same object', async () => {
+    const waits = [1, 2, 3].map(() => store.waitForSegment('video-720p', 7, never()));
+    expect(await stateOf(waits[0]!)).toBe('pending');
+    await store.putSegment('video-720p', 7, await runFile('seven'));
+    const results = await Promise.all(waits);
+    expect(results[0]).toBe(store.getSegment('video-720p', 7));
+    expect(results[1]).toBe(results[0]);
+    expect(results[2]).toBe(results[0]);
+  });
+
+  it('does not resolve a waiter with another rendition or index', async () => {
+    const wait = store.waitForSegment('video-720p', 1, never());
+    await store.putSegment('audio', 1, await runFile('a'));
+    await store.putSegment('video-720p', 2, await runFile('b'));
+    expect(await stateOf(wait)).toBe('pending');
+  });
+
+  it('rejects only the waiter whose own signal aborts', async () => {
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    const leaving = store.waitForSegment('video-720p', 0, controller.signal);
+    const staying = store.waitForSegment('video-720p', 0, never());
+    controller.abort(reason);
+    await expect(leaving).rejects.toBe(reason);
+    await store.putSegment('video-720p', 0, await runFile('zero'));
+    await expect(staying).resolves.toBe(store.getSegment('video-720p', 0));
+  });
+
+  it('serves the first init to current and later waiters and ignores later inits', async () => {
+    const wait = store.waitForInit('video-720p', never());
+    const first = Buffer.from('first init');
+    store.setInit('video-720p', first);
+    store.setInit('video-720p', Buffer.from('rewritten at EOF'));
+    await expect(wait).resolves.toBe(first);
+    expect(store.getInit('video-720p')).toBe(first);
+    await expect(store.waitForInit('video-720p', never())).resolves.toBe(first);
+    expect(store.getInit('audio')).toBeUndefined();
+  });
+
+  it('fails every wait, segments and inits alike', async () => {
+    const error = new Error('pipeline failed');
+    const waits = [store.waitForSegment('video-720p', 0, never()), store.waitForSegment('audio', 5, never()), store.waitForInit('audio', never())];
+    store.failWaits(error);
+    const results = await Promise.allSettled(waits);
+    expect(results).toEqual(waits.map(() => ({ status: 'rejected', reason: error })));
+    expect(store.waitingIndexes()).toEqual([]);
+  });
+
+  it('lists waited content indexes ascending, without init waits', async () => {
+    void store.waitForSegment('video-720p', 12, never()).catch(() => {});
+    void store.waitForSegment('video-720p', 3, never()).catch(() => {});
+    void store.waitForInit('video-720p', never()).catch(() => {});
+    expect(store.waitingIndexes()).toEqual([3, 12]);
+    await store.putSegment('video-720p', 3, await runFile('three'));
+    expect(store.waitingIndexes()).toEqual([12]);
+    store.failWaits(new Error('done'));
+  });
+
+  // Regression: a wait whose every waiter gave up stayed listed, so runs restarted for nobody.
+  it('stops listing an index once its only waiter has given up', async () => {
+    const controller = new AbortController();
+    const wait = store.waitForSegment('video-720p', 8, controller.signal);
+    controller.abort(new Error('client went away'));
+    await expect(wait).rejects.toThrow('client went away');
+    expect(store.waitingIndexes()).toEqual([]);
+  });
+
+  it('removes its directory and rejects waiters when destroyed', async () => {
+    await store.putSegment('video-720p', 0, await runFile('zero'));
+    const wait = store.waitForSegment('video-720p', 1, never());
+    const error = new Error('session closed');
+    const rejected = expect(wait).rejects.toBe(error);
+    await store.destroy(error);
+    await rejected;
+    await expect(access(store.dir)).rejects.toThrow();
+    expect(store.getSegment('video-720p', 0)).toBeUndefined();
+    expect(store.bytesOnDisk).toBe(0);
+    expect(await readdir(scratch)).not.toContain('store');
+  });
+});
+
+describe('abortable', () => {
+  it('rejects at once with the reason of an already-aborted signal', async () => {
+    const reason = new Error('already gone');
+    const promise = abortable(new Promise<never>(() => {}), AbortSignal.abort(reason));
+    await expect(promise).rejects.toBe(reason);
+  });
+
+  it('resolves with the shared promise when the signal stays quiet', async () => {
+    await expect(abortable(Promise.resolve(42), never())).resolves.toBe(42);
+  });
+
+  it('passes on the shared promise rejection', async () => {
+    const error = new Error('shared failure');
+    await expect(abortable(Promise.reject(error), never())).rejects.toBe(error);
+  });
+
+  it('rejects when the signal aborts first', async () => {
+    const controller = new AbortController();
+    const promise = abortable(new Promise<never>(() => {}), controller.signal);
+    controller.abort(new Error('timeout'));
+    await expect(promise).rejects.toThrow('timeout');
+  });
+});
