@@ -129,4 +129,31 @@ describe('the server process', () => {
     expect(await waitUntil(() => pids.every((pid) => !processAlive(pid)), 5000)).toBe(true);
     await rm(workDir, { recursive: true, force: true });
   });
+
+  async function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: '0', MEDIA_DIR: media, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { code, stderr };
+  }
+
+  it('refuses to start without ffmpeg, naming it and how to install it', async () => {
+    const { code, stderr } = await runMain({ FFMPEG_PATH: '/nonexistent/ffmpeg', PACKAGER_PATH: '/nonexistent/packager' });
+    expect(code).toBe(3);
+    expect(stderr).toContain('ffmpeg not found or not runnable at "/nonexistent/ffmpeg"');
+    expect(stderr).toContain('apt-get install -y ffmpeg');
+    expect(stderr).toContain('Shaka Packager not found');
+    expect(stderr).toContain('npm ci');
+  });
+
+  it('refuses to start on bad configuration, naming every bad variable', async () => {
+    const { code, stderr } = await runMain({ SEGMENT_SECONDS: 'four', PORT: '99999' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('SEGMENT_SECONDS: expected an integer from 1 to 30, got "four"');
+    expect(stderr).toContain('PORT:');
+  });
 });
