@@ -1,5 +1,4 @@
 // Composition root: builds every part from the config, and close() tears them down in reverse.
-import { mkdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -12,11 +11,14 @@ import { createRemuxer } from './media/ingest.js';
 import { listMedia } from './media/library.js';
 import { createProber } from './media/probe.js';
 import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
+import { claimSessionsDir } from './segment/work-dir.js';
 import { SessionRegistry } from './session/registry.js';
 
 export interface ServerOptions {
   log: Logger;
   now?: () => number;
+  /** Owner of this instance's sessions folder (default: this process). */
+  pid?: number;
   /** Segments past the run's position a request still waits for (default 2). */
   maxLeadSegments?: number;
 }
@@ -39,10 +41,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const { log } = options;
   const versions = await checkBinaries(config);
   log.info('binaries', { ...versions });
-  const sessionsDir = path.join(config.workDir, 'sessions');
-  // Sessions do not survive a restart: anything left by a previous process is stale.
-  await rm(sessionsDir, { recursive: true, force: true });
-  await mkdir(sessionsDir, { recursive: true });
+  // Sessions do not survive a restart: what a dead instance left is removed.
+  const sessionsDir = await claimSessionsDir(path.join(config.workDir, 'sessions'), options.pid ?? process.pid);
   const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo')));
   const probe = createProber(config.ffprobePath);
   const registry = new SessionRegistry({

@@ -75,10 +75,6 @@ export class PipelineRun {
     return { ffmpeg: this.#ffmpeg?.pid, packager: this.#packager?.pid };
   }
 
-  get running(): boolean {
-    return this.#ffmpeg !== undefined && !this.#ffmpeg.hasExited;
-  }
-
   /** Stops the run; its files are discarded. Idempotent, never rejects. */
   async stop(reason: string): Promise<RunEnd> {
     this.#stopReason ??= reason;
@@ -88,26 +84,36 @@ export class PipelineRun {
     return this.ended;
   }
 
+  // Never rejects: whatever goes wrong ends as a 'failed' run with both processes gone.
   async #launch(): Promise<RunEnd> {
     const { dir, plan, log } = this.#spec;
     const renditions = [
       { id: plan.model.video.id, stream: 'video' as const },
       ...(plan.model.audio ? [{ id: plan.model.audio.id, stream: 'audio' as const }] : []),
     ];
-    await Promise.all(renditions.map((r) => mkdir(path.join(dir, r.id), { recursive: true })));
-    for (const r of renditions) {
-      const watcher = new SegmentWatcher(path.join(dir, r.id), {
-        onInit: (bytes) => this.#sink.init(r.id, bytes),
-        onSegment: (segment) => this.#onSegment(r.id, r.stream, segment),
-      });
-      watcher.start();
-      this.#watchers.push(watcher);
+    let end: RunEnd;
+    try {
+      await Promise.all(renditions.map((r) => mkdir(path.join(dir, r.id), { recursive: true })));
+      for (const r of renditions) {
+        const watcher = new SegmentWatcher(path.join(dir, r.id), {
+          onInit: (bytes) => this.#sink.init(r.id, bytes),
+          onSegment: (segment) => this.#onSegment(r.id, r.stream, segment),
+        });
+        watcher.start();
+        this.#watchers.push(watcher);
+      }
+      end = await this.#runProcesses(renditions.map((r) => ({ stream: r.stream, dir: r.id })));
+    } catch (error) {
+      this.#packager?.signal('SIGKILL');
+      this.#ffmpeg?.signal('SIGKILL');
+      await Promise.all([this.#packager?.exited, this.#ffmpeg?.exited]);
+      const message = error instanceof Error ? error.message : String(error);
+      end = { kind: 'failed', error: new SeekwellError('PIPELINE_FAILED', `could not run the pipeline: ${message}`, { cause: error }) };
     }
-    const end = await this.#runProcesses(renditions.map((r) => ({ stream: r.stream, dir: r.id })));
     await Promise.all(this.#watchers.map((w) => w.sweep()));
     for (const w of this.#watchers) w.close();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
     log.info('run ended', { run: this.id, end: end.kind, ...('reason' in end ? { reason: end.reason } : {}) });
     return end;
   }
@@ -122,6 +128,7 @@ export class PipelineRun {
     await execa('mkfifo', ['-m', '600', fifo]);
     const hold = await open(fifo, constants.O_RDWR);
     try {
+      if (this.#stopReason) return { kind: 'stopped', reason: this.#stopReason };
       this.#packager = startChild('packager', spec.launcher, spec.packagerPath, packagerArgs(FIFO_NAME, streams, spec.plan.model.segmentSeconds), {
         cwd: spec.dir,
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -134,7 +141,6 @@ export class PipelineRun {
         { stdio: ['ignore', hold.fd, 'pipe'] },
         (line) => this.#onProgress(line),
       );
-      if (this.#stopReason) this.#packager.signal('SIGKILL');
       spec.log.info('run started', { run: this.id, range: spec.range, ffmpeg: this.#ffmpeg.pid, packager: this.#packager.pid });
       // A packager that dies leaves ffmpeg blocked on a full pipe: end it too.
       void this.#packager.exited.then(() => this.#ffmpeg.signal('SIGKILL'));

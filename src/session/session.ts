@@ -1,4 +1,5 @@
 // One viewer's session: its plan, its segment store and at most one pipeline run at a time.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -125,7 +126,6 @@ export class Session {
       this.#slot = undefined;
       await stopSlot(slot, reason);
       await this.#store.destroy(new SeekwellError('SESSION_CLOSED', `session closed: ${reason}`));
-      const { rm } = await import('node:fs/promises');
       await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
       this.#log.info('session closed', { reason });
     })().catch((error: unknown) => this.#log.error('session close failed', { error }));

@@ -55,7 +55,7 @@ describe('process lifecycle', () => {
     const response = await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
     expect(pids.filter(processAlive)).toEqual([]);
-    expect(await readdir(path.join(srv.workDir, 'sessions'))).not.toContain(session.id);
+    expect(await readdir(path.join(srv.workDir, 'sessions', String(process.pid)))).not.toContain(session.id);
     expect((await fetch(`${srv.base}/api/sessions/${session.id}`)).status).toBe(404);
   });
 
