@@ -14,6 +14,8 @@ export interface Config {
   readonly workDir: string;
   readonly segmentSeconds: number;
   readonly bufferAheadSeconds: number;
+  /** Byte budget for stored segments in WORK_DIR (plus one window per active session). */
+  readonly cacheMaxBytes: number;
   readonly segmentWaitMs: number;
   readonly sessionIdleMs: number;
   readonly ffmpegPath: string;
@@ -59,6 +61,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workDir: resolve(raw(r, 'WORK_DIR') ?? join(tmpdir(), 'seekwell')),
     segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 4, 1, 30),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
+    cacheMaxBytes: readInteger(r, 'CACHE_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
     sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),
     ffmpegPath: raw(r, 'FFMPEG_PATH') ?? 'ffmpeg',

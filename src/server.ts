@@ -12,6 +12,7 @@ import { listMedia } from './media/library.js';
 import { createProber } from './media/probe.js';
 import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
 import { claimSessionsDir } from './segment/work-dir.js';
+import { Metrics, type Gauges } from './metrics.js';
 import { SessionRegistry } from './session/registry.js';
 
 export interface ServerOptions {
@@ -19,8 +20,6 @@ export interface ServerOptions {
   now?: () => number;
   /** Owner of this instance's sessions folder (default: this process). */
   pid?: number;
-  /** Segments past the run's position a request still waits for (default 2). */
-  maxLeadSegments?: number;
 }
 
 export interface SeekwellServer {
@@ -42,21 +41,30 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const versions = await checkBinaries(config);
   log.info('binaries', { ...versions });
   // Sessions do not survive a restart: what a dead instance left is removed.
-  const sessionsDir = await claimSessionsDir(path.join(config.workDir, 'sessions'), options.pid ?? process.pid);
+  const instanceDir = await claimSessionsDir(path.join(config.workDir, 'instances'), options.pid ?? process.pid);
   const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo')));
   const probe = createProber(config.ffprobePath);
+  const metrics = new Metrics();
   const registry = new SessionRegistry({
-    sessionsDir,
+    instanceDir,
     segmentSeconds: config.segmentSeconds,
     sessionIdleMs: config.sessionIdleMs,
+    sessionExpireMs: Math.max(config.sessionIdleMs * 12, 3_600_000),
+    bufferAheadSeconds: config.bufferAheadSeconds,
+    cacheMaxBytes: config.cacheMaxBytes,
     ffmpegPath: config.ffmpegPath,
     packagerPath: config.packagerPath,
     launcher: versions.launcher,
     maxRunSegments: MAX_RUN_SEGMENTS,
-    maxLeadSegments: options.maxLeadSegments ?? 2,
     now: options.now ?? Date.now,
-  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')) }, log);
-  const app = createApp({ registry, listMedia: () => listMedia(mediaDir, probe), segmentWaitMs: config.segmentWaitMs, log });
+  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')) }, metrics, log);
+  const app = createApp({
+    registry,
+    listMedia: () => listMedia(mediaDir, probe),
+    metrics: () => metrics.render(gaugesOf(registry)),
+    segmentWaitMs: config.segmentWaitMs,
+    log,
+  });
   let server: ServerType | undefined;
   let closing: Promise<void> | undefined;
 
@@ -75,5 +83,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       })().catch((error: unknown) => log.error('close failed', { error }));
       return closing;
     },
+  };
+}
+
+function gaugesOf(registry: SessionRegistry): Gauges {
+  const runs = registry.titles.flatMap((t) => t.runs);
+  return {
+    sessions: registry.size,
+    runs: runs.length,
+    pausedRuns: runs.filter((h) => h.run?.paused).length,
+    storeBytes: registry.budget.bytes,
   };
 }

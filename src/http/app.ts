@@ -8,6 +8,7 @@ import { renderMpd } from '../manifest/dash.js';
 import { renderMediaPlaylist, renderMultivariantPlaylist } from '../manifest/hls.js';
 import type { LibraryEntry } from '../media/library.js';
 import { parseSegmentFileName } from '../segment/naming.js';
+import { parseCmcd } from '../session/cmcd.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import { errorResponse } from './error-response.js';
@@ -17,6 +18,8 @@ import { sessionStatus } from './status.js';
 export interface AppDeps {
   registry: Pick<SessionRegistry, 'create' | 'get' | 'delete'>;
   listMedia: () => Promise<LibraryEntry[]>;
+  /** Prometheus text for GET /metrics. */
+  metrics: () => string;
   segmentWaitMs: number;
   log: Logger;
 }
@@ -38,6 +41,7 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => errorResponse(c, new SeekwellError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), log));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/metrics', (c) => c.body(deps.metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
   app.get('/api/media', async (c) => c.json(await deps.listMedia()));
 
   app.post('/api/sessions', async (c) => {
@@ -47,7 +51,11 @@ export function createApp(deps: AppDeps): Hono {
     if (typeof body !== 'object' || body === null || !('media' in body)) {
       throw new SeekwellError('BAD_REQUEST', 'missing "media": the path of a file relative to MEDIA_DIR');
     }
-    const session = await registry.create(body.media);
+    const start = 'start' in body ? body.start : undefined;
+    if (start !== undefined && (typeof start !== 'number' || !Number.isFinite(start) || start < 0)) {
+      throw new SeekwellError('BAD_REQUEST', '"start" must be a number of seconds, 0 or more');
+    }
+    const session = await registry.create({ media: body.media, ...(start === undefined ? {} : { startSeconds: start }) });
     const urls = sessionUrls(session.id);
     c.header('Location', `/api/sessions/${session.id}`);
     return c.json({ id: session.id, ...urls }, 201);
@@ -60,7 +68,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/media/*', async (c) => {
     const { media, format } = parseMediaUrl(new URL(c.req.url).pathname);
-    const session = await registry.create(media);
+    const session = await registry.create({ media });
     c.header('Cache-Control', 'no-store');
     return c.redirect(`/sessions/${session.id}/stream.${format}`, 302);
   });
@@ -79,7 +87,8 @@ export function createApp(deps: AppDeps): Hono {
     const session = registry.get(c.req.param('id'));
     const parsed = parseSegmentFileName(c.req.param('name'));
     if (!parsed) throw new SeekwellError('SEGMENT_NOT_FOUND', 'segment names look like video-720p-00001.m4s');
-    const segment = await session.segment(parsed.renditionId, parsed.number, waitSignal(c, session, deps.segmentWaitMs));
+    const cmcd = parseCmcd(c.req.query('CMCD'));
+    const segment = await session.segment(parsed.renditionId, parsed.number, waitSignal(c, session, deps.segmentWaitMs), cmcd);
     return sendBytes({
       request: c.req.raw, contentType: contentTypeOf(session, parsed.renditionId),
       etag: segment.etag, size: segment.size, body: fileBody(segment.path),
@@ -101,7 +110,7 @@ export function sessionUrls(id: string): { dash: string; hls: string } {
 }
 
 function renderManifest(session: Session, file: string): string {
-  const { model } = session.plan;
+  const { model } = session.title.plan;
   const baseUrl = `/sessions/${session.id}/`;
   if (file === 'stream.mpd') return renderMpd(model, { baseUrl });
   if (file === 'stream.m3u8') return renderMultivariantPlaylist(model, { baseUrl });
@@ -117,7 +126,7 @@ function waitSignal(c: Context, session: Session, waitMs: number): AbortSignal {
 }
 
 function contentTypeOf(session: Session, renditionId: string): string {
-  return renditionId === session.plan.model.audio?.id ? 'audio/mp4' : 'video/mp4';
+  return renditionId === session.title.plan.model.audio?.id ? 'audio/mp4' : 'video/mp4';
 }
 
 function stripSuffix(name: string, suffix: string): string {

@@ -26,12 +26,16 @@ export interface RunSpec {
   /** Command prefix tying each child's life to the server's (see binaries.ts). */
   launcher: string[];
   log: Logger;
+  /** Milliseconds clock (injectable for tests). */
+  now: () => number;
 }
 
 /** Where a run hands its output. `segment` takes ownership of the file (moves it) before resolving. */
 export interface RunSink {
   init(renditionId: string, bytes: Buffer): void;
   segment(renditionId: string, index: number, file: string): Promise<void>;
+  /** Every rendition now has `run.producedIndex` stored: time to decide on pausing. */
+  advanced(run: PipelineRun): void;
 }
 
 export type RunEnd =
@@ -40,6 +44,9 @@ export type RunEnd =
   | { kind: 'failed'; error: SeekwellError };
 
 const STOP_GRACE_MS = 2000;
+/** Speed is measured over the progress reports (every 0.5 s) of the last few seconds. */
+const SPEED_WINDOW_MS = 3000;
+const SPEED_MIN_SPAN_MS = 900;
 const FIFO_NAME = 'input.ts';
 
 export class PipelineRun {
@@ -54,6 +61,13 @@ export class PipelineRun {
   readonly #sink: RunSink;
   readonly #watchers: SegmentWatcher[] = [];
   readonly #pending = new Set<Promise<void>>();
+  readonly #renditionCount: number;
+  readonly startedAt: number;
+  /** Seconds from start to the first segment of every rendition: this machine's cold start. */
+  firstSegmentSeconds: number | undefined;
+  #pausedAt: number | undefined;
+  /** Recent (time, position) progress reports of the running encoder, for its speed. */
+  #progress: { at: number; position: number }[] = [];
   #stopReason: string | undefined;
   #ffmpeg!: SupervisedChild;
   #packager!: SupervisedChild;
@@ -64,6 +78,8 @@ export class PipelineRun {
     this.positionSeconds = spec.range.startIndex * spec.plan.model.segmentSeconds;
     this.#spec = spec;
     this.#sink = sink;
+    this.#renditionCount = spec.plan.model.audio ? 2 : 1;
+    this.startedAt = spec.now();
     this.ended = this.#launch();
   }
 
@@ -73,6 +89,46 @@ export class PipelineRun {
 
   get pids(): { ffmpeg: number | undefined; packager: number | undefined } {
     return { ffmpeg: this.#ffmpeg?.pid, packager: this.#packager?.pid };
+  }
+
+  /** Highest index every rendition has produced; startIndex - 1 before the first. */
+  get producedIndex(): number {
+    if (this.produced.size < this.#renditionCount) return this.range.startIndex - 1;
+    return Math.min(...this.produced.values());
+  }
+
+  get paused(): boolean {
+    return this.#pausedAt !== undefined;
+  }
+
+  /**
+   * Content seconds encoded per wall second over the last few progress reports while running
+   * (not since the start: that would count the cold start); undefined until measurable.
+   */
+  get speed(): number | undefined {
+    const first = this.#progress[0];
+    const last = this.#progress.at(-1);
+    if (!first || !last || last.at - first.at < SPEED_MIN_SPAN_MS) return undefined;
+    return (last.position - first.position) / ((last.at - first.at) / 1000);
+  }
+
+  /**
+   * Stops the encoder's process group (SIGSTOP): no CPU at all while paused. The packager just
+   * blocks on the empty pipe and survives pauses of any length (PIPELINE.md: 90 s measured).
+   */
+  pause(): void {
+    if (this.#pausedAt !== undefined || !this.#ffmpeg || this.#ffmpeg.hasExited || this.#stopReason) return;
+    this.#ffmpeg.signal('SIGSTOP');
+    this.#pausedAt = this.#spec.now();
+    this.#spec.log.debug('run paused', { run: this.id, produced: this.producedIndex });
+  }
+
+  resume(): void {
+    if (this.#pausedAt === undefined) return;
+    this.#ffmpeg.signal('SIGCONT');
+    this.#pausedAt = undefined;
+    this.#progress = [];
+    this.#spec.log.debug('run resumed', { run: this.id, produced: this.producedIndex });
   }
 
   /** Stops the run; its files are discarded. Idempotent, never rejects. */
@@ -170,8 +226,12 @@ export class PipelineRun {
   #onProgress(line: string): boolean {
     const match = /^out_time_us=(\d+)$/.exec(line);
     if (match) {
-      const position = Number(match[1]) / 1e6 - this.#spec.plan.model.presentationTimeOffsetSeconds;
+      // With -copyts, ffmpeg reports out_time from the run's first output timestamp (the cut).
+      const position = this.range.startIndex * this.#spec.plan.model.segmentSeconds + Number(match[1]) / 1e6;
       this.positionSeconds = Math.max(this.positionSeconds, position);
+      const at = this.#spec.now();
+      this.#progress.push({ at, position: this.positionSeconds });
+      while (this.#progress.length > 2 && at - this.#progress[0]!.at > SPEED_WINDOW_MS) this.#progress.shift();
     }
     return /^[a-z_0-9]+=/.test(line);
   }
@@ -195,8 +255,13 @@ export class PipelineRun {
       this.#spec.log.debug('segment dropped', { run: this.id, renditionId, time: segment.time, problem });
       return;
     }
-    this.produced.set(renditionId, Math.max(index, this.produced.get(renditionId) ?? -1));
-    const accepted = this.#sink.segment(renditionId, index, segment.path).catch((error: unknown) => {
+    const accepted = this.#sink.segment(renditionId, index, segment.path).then(() => {
+      const before = this.producedIndex;
+      this.produced.set(renditionId, Math.max(index, this.produced.get(renditionId) ?? -1));
+      if (this.producedIndex === before) return;
+      this.firstSegmentSeconds ??= (this.#spec.now() - this.startedAt) / 1000;
+      this.#sink.advanced(this);
+    }, (error: unknown) => {
       this.#spec.log.error('segment not stored', { run: this.id, renditionId, index, error });
     });
     this.#pending.add(accepted);

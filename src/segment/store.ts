@@ -1,7 +1,8 @@
-// A session's finished segments: media segments on disk under their URL names, init segments in
-// memory (the packager rewrites init.mp4 at EOF; the first complete one is the one served).
-// Requests for something not there yet share one wait per segment.
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+// One title's finished segments (shared by every session on the same file and settings): media
+// segments on disk under their URL names, init segments in memory (the packager rewrites
+// init.mp4 at EOF; the first complete one is the one served). Requests for something not there
+// yet share one wait per segment.
+import { mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { segmentFileName } from './naming.js';
 
@@ -21,14 +22,20 @@ interface Deferred<T> {
 }
 
 export class SegmentStore {
+  /** The title's content key: source identity + encoding settings. */
+  readonly key: string;
   readonly dir: string;
   readonly #segments = new Map<string, StoredSegment>();
   readonly #inits = new Map<string, Buffer>();
   readonly #waits = new Map<string, Deferred<StoredSegment | Buffer>>();
+  readonly #onStored: (renditionId: string, index: number, size: number) => void;
   #bytes = 0;
+  #change: Deferred<void> | undefined;
 
-  constructor(dir: string) {
+  constructor(key: string, dir: string, onStored: (renditionId: string, index: number, size: number) => void = () => {}) {
+    this.key = key;
     this.dir = dir;
+    this.#onStored = onStored;
   }
 
   async open(): Promise<void> {
@@ -75,6 +82,23 @@ export class SegmentStore {
     this.#segments.set(key, segment);
     this.#bytes += info.size;
     this.#settle(key, segment);
+    this.#onStored(renditionId, index, info.size);
+    this.#notify();
+  }
+
+  /** Removes a segment from disk (a response already streaming it keeps its open file). */
+  async evict(renditionId: string, index: number): Promise<void> {
+    const key = segmentKey(renditionId, index);
+    const segment = this.#segments.get(key);
+    if (!segment) return;
+    this.#segments.delete(key);
+    this.#bytes -= segment.size;
+    await unlink(segment.path).catch(() => {});
+  }
+
+  /** True while at least one request waits for this segment. */
+  isWaited(renditionId: string, index: number): boolean {
+    return this.#waits.has(segmentKey(renditionId, index));
   }
 
   waitForSegment(renditionId: string, index: number, signal: AbortSignal): Promise<StoredSegment> {
@@ -89,11 +113,28 @@ export class SegmentStore {
     return this.#wait(`init:${renditionId}`, signal) as Promise<Buffer>;
   }
 
-  /** Fails every current wait (a pipeline failure, the session closing). */
-  failWaits(error: Error): void {
-    const waits = [...this.#waits.values()];
-    this.#waits.clear();
-    for (const wait of waits) wait.reject(error);
+  /** Fails the current waits for segments matching `which` (all of them by default, inits too). */
+  failWaits(error: Error, which: (index: number) => boolean = () => true): void {
+    for (const [key, wait] of [...this.#waits]) {
+      const index = key.startsWith('init:') ? undefined : Number(key.split(':')[1]);
+      if (index !== undefined && !which(index)) continue;
+      this.#waits.delete(key);
+      wait.reject(error);
+    }
+    this.#notify();
+  }
+
+  /** Resolves at the next change: a segment stored or a wait ended. For decisions to revisit. */
+  nextChange(signal: AbortSignal): Promise<void> {
+    this.#change ??= deferred();
+    this.#change.promise.catch(() => {});
+    return abortable(this.#change.promise, signal);
+  }
+
+  #notify(): void {
+    const change = this.#change;
+    this.#change = undefined;
+    change?.resolve();
   }
 
   async destroy(error: Error): Promise<void> {
@@ -121,7 +162,10 @@ export class SegmentStore {
     const shared = wait;
     shared.waiters++;
     return abortable(shared.promise, signal).catch((error: unknown) => {
-      if (--shared.waiters === 0 && this.#waits.get(key) === shared) this.#waits.delete(key);
+      if (--shared.waiters === 0 && this.#waits.get(key) === shared) {
+        this.#waits.delete(key);
+        this.#notify();
+      }
       throw error;
     });
   }

@@ -1,28 +1,71 @@
-// Which run should produce a requested segment. Pure, so the rules can be read and tested alone;
-// the next policy (buffer-ahead window, pause, cost model) replaces this function, not its callers.
+// Which run should produce a requested segment: a cost model, pure so it can be read and tested
+// alone. Waiting for a running run costs the time it needs to reach the segment at its measured
+// speed; starting a run there costs this machine's measured cold start. The cheaper one wins.
 
 export interface RunView {
+  id: string;
   startIndex: number;
   /** One past the last index the run will produce. */
   endIndex: number;
-  /** Highest index every rendition of the run has produced; startIndex - 1 before the first. */
+  /** Highest index every rendition has produced; startIndex - 1 before the first. */
   producedIndex: number;
+  /** Encoder position in content seconds. */
+  positionSeconds: number;
+  /** Measured × realtime, or undefined before the run's first segment. */
+  speed: number | undefined;
+  /** Seconds since the run was started. */
+  ageSeconds: number;
 }
 
-export type RunDecision = { action: 'wait' } | { action: 'start'; index: number; reason: RestartReason };
-
-export type RestartReason = 'no-run' | 'behind-run-start' | 'past-run-end' | 'far-ahead';
-
-export interface PolicyOptions {
-  /** How many segments past the run's position a request may be and still wait for the run. */
-  maxLeadSegments: number;
+export interface PolicyInput {
+  /** Content index (0-based) of the requested segment, which is not on disk. */
+  index: number;
+  segmentSeconds: number;
+  /** The runs of this title that are alive. */
+  runs: RunView[];
+  /** Expected seconds from starting a run to its first segment (measured on this machine). */
+  coldStartSeconds: number;
+  /** × realtime to assume for a run that has not measured its own speed yet. */
+  typicalSpeed: number;
 }
 
-/** Decides for a segment not on disk: wait for the running run, or start one at `index`. */
-export function decideRun(index: number, run: RunView | undefined, options: PolicyOptions): RunDecision {
-  if (!run) return { action: 'start', index, reason: 'no-run' };
-  if (index < run.startIndex) return { action: 'start', index, reason: 'behind-run-start' };
-  if (index >= run.endIndex) return { action: 'start', index, reason: 'past-run-end' };
-  if (index > run.producedIndex + options.maxLeadSegments) return { action: 'start', index, reason: 'far-ahead' };
-  return { action: 'wait' };
+export type RestartReason = 'no-run' | 'behind-every-run' | 'past-run-end' | 'cheaper-than-waiting';
+
+export type RunDecision =
+  | { action: 'wait'; runId: string; expectedSeconds: number }
+  | { action: 'start'; index: number; reason: RestartReason; expectedSeconds: number };
+
+/** Seconds until `run` has produced segment `index`, at its measured (or the typical) speed. */
+export function expectedWaitSeconds(run: RunView, index: number, input: Pick<PolicyInput, 'segmentSeconds' | 'coldStartSeconds' | 'typicalSpeed'>): number {
+  const speed = run.speed ?? input.typicalSpeed;
+  if (run.producedIndex < run.startIndex) {
+    const coldLeft = Math.max(0, input.coldStartSeconds - run.ageSeconds);
+    return coldLeft + ((index - run.startIndex) * input.segmentSeconds) / speed;
+  }
+  // A segment is complete once the encoder is past its end (the next key frame closes it).
+  const remaining = (index + 1) * input.segmentSeconds - run.positionSeconds;
+  return Math.max(0, remaining) / speed;
+}
+
+/**
+ * Waiting wins ties within this margin: a restart also throws away the work in flight and the
+ * segments the running run would have made next.
+ */
+export const RESTART_MARGIN_SECONDS = 0.5;
+
+export function decideRun(input: PolicyInput): RunDecision {
+  const { index, runs } = input;
+  const covering = runs.filter((r) => r.startIndex <= index && index < r.endIndex);
+  if (covering.length === 0) {
+    const reason: RestartReason = runs.length === 0 ? 'no-run'
+      : runs.every((r) => index < r.startIndex) ? 'behind-every-run'
+      : runs.some((r) => index >= r.endIndex && index - r.endIndex < 2) ? 'past-run-end'
+      : 'cheaper-than-waiting';
+    return { action: 'start', index, reason, expectedSeconds: input.coldStartSeconds };
+  }
+  const best = covering
+    .map((run) => ({ run, seconds: expectedWaitSeconds(run, index, input) }))
+    .reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  if (best.seconds <= input.coldStartSeconds + RESTART_MARGIN_SECONDS) return { action: 'wait', runId: best.run.id, expectedSeconds: best.seconds };
+  return { action: 'start', index, reason: 'cheaper-than-waiting', expectedSeconds: input.coldStartSeconds };
 }

@@ -1,33 +1,55 @@
-// Who runs what: creates sessions from media paths, finds them by id, closes idle ones, and on
-// close() resolves only after every session and every child process is gone.
-import { randomUUID } from 'node:crypto';
+// Who runs what: titles (one per file and encoding settings, sharing segments) and sessions (one
+// per viewer). Idle sessions lose their encoder, and are forgotten later; close() resolves only
+// after every run and child process is gone.
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { planPlayback } from '../media/plan.js';
+import type { Metrics } from '../metrics.js';
+import { planPlayback, type PlaybackPlan } from '../media/plan.js';
 import { openMediaSource, type SourceDeps } from '../media/source.js';
-import { Session, type SessionOptions } from './session.js';
+import { StoreBudget } from '../segment/budget.js';
+import { EncoderEstimator } from './estimator.js';
+import { Session } from './session.js';
+import { Title, type TitleOptions } from './title.js';
 
-export interface RegistryOptions extends SessionOptions {
-  sessionsDir: string;
+export interface RegistryOptions extends TitleOptions {
+  /** This server instance's folder in WORK_DIR: `store/` and `runs/` go below it. */
+  instanceDir: string;
   segmentSeconds: number;
   sessionIdleMs: number;
+  /** A session idle this long is forgotten entirely (its state; segments stay in the store). */
+  sessionExpireMs: number;
+  cacheMaxBytes: number;
+}
+
+export interface CreateSessionRequest {
+  media: unknown;
+  /** Where playback starts, in seconds: the first run begins at that segment. */
+  startSeconds?: number;
 }
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
+  readonly #titles = new Map<string, Title>();
   readonly #options: RegistryOptions;
   readonly #source: SourceDeps;
+  readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #sweeper: NodeJS.Timeout;
+  readonly estimator = new EncoderEstimator();
+  readonly budget: StoreBudget;
   #closing: Promise<void> | undefined;
 
-  constructor(options: RegistryOptions, source: SourceDeps, log: Logger) {
+  constructor(options: RegistryOptions, source: SourceDeps, metrics: Metrics, log: Logger) {
     this.#options = options;
     this.#source = source;
+    this.#metrics = metrics;
     this.#log = log;
+    this.budget = new StoreBudget(options.cacheMaxBytes, (store, renditionId, index) =>
+      this.#titles.get(store.key)?.isPinned(renditionId, index) ?? false, () => metrics.evictions.inc());
     const every = Math.max(250, Math.min(30_000, Math.floor(options.sessionIdleMs / 4)));
-    this.#sweeper = setInterval(() => void this.closeIdle(), every);
+    this.#sweeper = setInterval(() => this.sweepIdle(), every);
     this.#sweeper.unref();
   }
 
@@ -35,19 +57,37 @@ export class SessionRegistry {
     return this.#sessions.size;
   }
 
-  /** Probes (and if needed remuxes) the media, plans it and opens a session on it. */
-  async create(media: unknown): Promise<Session> {
+  get titles(): Title[] {
+    return [...this.#titles.values()];
+  }
+
+  /** Probes (and if needed remuxes) the media, finds or makes its title, opens a session on it. */
+  async create(request: CreateSessionRequest): Promise<Session> {
     this.#assertOpen();
-    const source = await openMediaSource(this.#source, media);
+    const source = await openMediaSource(this.#source, request.media);
     this.#assertOpen();
     const plan = planPlayback(source.info, this.#options.segmentSeconds);
+    const key = titleKey(source.info, plan);
+    let title = this.#titles.get(key);
+    if (!title) {
+      title = new Title(key, source, plan, {
+        storeDir: path.join(this.#options.instanceDir, 'store', key),
+        runsDir: path.join(this.#options.instanceDir, 'runs'),
+        options: this.#options,
+        estimator: this.estimator,
+        budget: this.budget,
+        metrics: this.#metrics,
+        log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
+      });
+      await title.store.open();
+      this.#titles.set(key, title);
+    }
+    const startIndex = Math.min(plan.model.segmentCount - 1, Math.floor((request.startSeconds ?? 0) / plan.model.segmentSeconds));
     // randomUUID: 122 random bits, as ids must not be guessable.
     const id = randomUUID();
-    const log = this.#log.child({ session: id });
-    const session = new Session(id, path.join(this.#options.sessionsDir, id), source, plan, this.#options, log);
-    await session.open();
+    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
-    log.info('session opened', { media: source.relative, segments: plan.model.segmentCount });
+    this.#log.info('session opened', { session: id, media: source.relative, segments: plan.model.segmentCount, startIndex });
     return session;
   }
 
@@ -61,26 +101,32 @@ export class SessionRegistry {
     return [...this.#sessions.values()];
   }
 
+  /** Ends a session: its encoder stops unless another session uses it; segments stay shared. */
   async delete(id: string, reason = 'deleted'): Promise<void> {
     const session = this.get(id);
     this.#sessions.delete(id);
-    await session.close(reason);
+    session.close(reason);
+    await session.title.settled();
   }
 
-  /** Closes every session with no request for sessionIdleMs. */
-  async closeIdle(): Promise<void> {
-    const cutoff = this.#options.now() - this.#options.sessionIdleMs;
-    const idle = this.list().filter((s) => s.lastActivity <= cutoff);
-    await Promise.all(idle.map((s) => this.delete(s.id, 'idle').catch(() => {})));
+  /** Idle sessions release their encoder; long-idle sessions are forgotten. */
+  sweepIdle(): void {
+    const now = this.#options.now();
+    for (const session of this.list()) {
+      const idle = now - session.lastActivity;
+      if (idle >= this.#options.sessionExpireMs) void this.delete(session.id, 'expired').catch(() => {});
+      else if (idle >= this.#options.sessionIdleMs) session.release();
+    }
   }
 
-  /** Closes every session; idempotent, never rejects. */
+  /** Closes every session and title; idempotent, never rejects. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#sweeper);
-      const sessions = this.list();
+      for (const session of this.list()) session.close('server closing');
       this.#sessions.clear();
-      await Promise.all(sessions.map((s) => s.close('server closing')));
+      await Promise.all(this.titles.map((t) => t.close('server closing')));
+      this.#titles.clear();
     })();
     return this.#closing;
   }
@@ -88,4 +134,10 @@ export class SessionRegistry {
   #assertOpen(): void {
     if (this.#closing) throw new SeekwellError('SHUTTING_DOWN', 'the server is shutting down');
   }
+}
+
+// Segments are keyed by content: the file's identity and everything that shapes the encoding.
+function titleKey(info: { absolute: string; size: number; mtimeMs: number }, plan: PlaybackPlan): string {
+  const identity = JSON.stringify([info.absolute, info.size, info.mtimeMs, plan.video, plan.audio, plan.model.segmentSeconds, plan.sourceStartSeconds]);
+  return createHash('sha256').update(identity).digest('hex').slice(0, 32);
 }

@@ -1,68 +1,47 @@
-// One viewer's session: its plan, its segment store and at most one pipeline run at a time.
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
+// One viewer: where it is in the title (its frontier, from requests and CMCD), how long its
+// requests waited, and its restarts. The title decides which run serves it.
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Rendition } from '../manifest/model.js';
-import type { PlaybackPlan } from '../media/plan.js';
-import type { MediaSource } from '../media/source.js';
-import type { RunRange } from '../pipeline/ffmpeg-args.js';
-import { PipelineRun, type RunEnd } from '../pipeline/run.js';
-import { SegmentStore, type StoredSegment } from '../segment/store.js';
-import { decideRun, type RestartReason, type RunView } from './policy.js';
+import type { Metrics } from '../metrics.js';
+import type { StoredSegment } from '../segment/store.js';
+import type { Cmcd } from './cmcd.js';
+import type { RestartReason } from './policy.js';
+import type { Title, Viewer } from './title.js';
 
 export interface SessionOptions {
-  ffmpegPath: string;
-  packagerPath: string;
-  launcher: string[];
-  /** Longest run, in segments: bounds ffmpeg's key-frame list; a later request starts a new run. */
-  maxRunSegments: number;
-  maxLeadSegments: number;
   now: () => number;
+  metrics: Metrics;
 }
 
-interface RunSlot {
-  seq: number;
-  range: RunRange;
-  run: PipelineRun | undefined;
-  started: Promise<PipelineRun | undefined>;
-}
+const WAIT_SAMPLES = 200;
 
-/** Runs that failed one after another without producing anything before waits are failed. */
-const MAX_FAILED_RUNS = 2;
-
-export class Session {
+export class Session implements Viewer {
   readonly id: string;
-  readonly source: MediaSource;
-  readonly plan: PlaybackPlan;
+  readonly title: Title;
   readonly createdAt: number;
+  /** Content index the first run starts at (from POST's `start`). */
+  readonly startIndex: number;
   lastActivity: number;
+  frontier: number | undefined;
+  /** The player's last reported buffer length (CMCD `bl`), seconds. */
+  bufferSeconds: number | undefined;
   restarts = 0;
   readonly restartLog: { at: number; index: number; reason: RestartReason }[] = [];
-  readonly #store: SegmentStore;
+  readonly #waitsMs: number[] = [];
   readonly #options: SessionOptions;
   readonly #log: Logger;
   readonly #controller = new AbortController();
-  readonly #dir: string;
-  #slot: RunSlot | undefined;
-  #runSeq = 0;
-  #failedRuns = 0;
-  #closing: Promise<void> | undefined;
+  #closed = false;
 
-  constructor(id: string, dir: string, source: MediaSource, plan: PlaybackPlan, options: SessionOptions, log: Logger) {
+  constructor(id: string, title: Title, startIndex: number, options: SessionOptions, log: Logger) {
     this.id = id;
-    this.source = source;
-    this.plan = plan;
-    this.#dir = dir;
+    this.title = title;
+    this.startIndex = startIndex;
     this.#options = options;
     this.#log = log;
     this.createdAt = options.now();
     this.lastActivity = this.createdAt;
-    this.#store = new SegmentStore(path.join(dir, 'segments'));
-  }
-
-  async open(): Promise<void> {
-    await this.#store.open();
   }
 
   /** Aborted when the session closes: every wait of this session listens to it. */
@@ -71,65 +50,87 @@ export class Session {
   }
 
   get closed(): boolean {
-    return this.#closing !== undefined;
+    return this.#closed;
   }
 
   get renditions(): Rendition[] {
-    const { video, audio } = this.plan.model;
+    const { video, audio } = this.title.plan.model;
     return audio ? [video, audio] : [video];
   }
 
-  get store(): SegmentStore {
-    return this.#store;
-  }
-
-  get currentRun(): { range: RunRange; run: PipelineRun | undefined } | undefined {
-    return this.#slot;
+  /** Median and 95th percentile of this session's recent segment waits, in milliseconds. */
+  get waitPercentiles(): { p50: number; p95: number } | undefined {
+    if (this.#waitsMs.length === 0) return undefined;
+    const sorted = [...this.#waitsMs].sort((a, b) => a - b);
+    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    return { p50: at(0.5), p95: at(0.95) };
   }
 
   touch(): void {
     this.lastActivity = this.#options.now();
   }
 
-  /** Resolves with the segment once it is complete on disk, starting or restarting a run if needed. */
-  async segment(renditionId: string, number: number, signal: AbortSignal): Promise<StoredSegment> {
+  recordRestart(index: number, reason: RestartReason): void {
+    this.restarts++;
+    this.restartLog.push({ at: this.#options.now(), index, reason });
+    if (this.restartLog.length > 100) this.restartLog.shift();
+    this.#log.info('restart', { segment: index + 1, reason });
+  }
+
+  /** Resolves with the segment once it is complete on disk. */
+  async segment(renditionId: string, number: number, signal: AbortSignal, cmcd?: Cmcd): Promise<StoredSegment> {
     this.#rendition(renditionId);
-    if (!Number.isSafeInteger(number) || number < 1 || number > this.plan.model.segmentCount) {
-      throw new SeekwellError('SEGMENT_NOT_FOUND', `segment ${number} is not in the plan (1..${this.plan.model.segmentCount})`);
+    const { segmentCount } = this.title.plan.model;
+    if (!Number.isSafeInteger(number) || number < 1 || number > segmentCount) {
+      throw new SeekwellError('SEGMENT_NOT_FOUND', `segment ${number} is not in the plan (1..${segmentCount})`);
     }
     this.#assertOpen();
     this.touch();
-    const index = number - 1;
-    const stored = this.#store.getSegment(renditionId, index);
-    if (stored) return stored;
-    const decision = decideRun(index, this.#runView(), { maxLeadSegments: this.#options.maxLeadSegments });
-    if (decision.action === 'start') this.#startRun(decision.index, decision.reason);
-    return this.#store.waitForSegment(renditionId, index, signal);
+    this.#noteDemand(number - 1, cmcd);
+    const started = this.#options.now();
+    const onDisk = this.title.store.getSegment(renditionId, number - 1) !== undefined;
+    const segment = await this.title.segment(this, renditionId, number - 1, signal);
+    this.#recordWait(this.#options.now() - started, onDisk);
+    return segment;
   }
 
-  /** Resolves with the rendition's init segment, starting a run at the beginning if none is running. */
+  /** Resolves with the rendition's init segment, starting a run at the session's start if needed. */
   async init(renditionId: string, signal: AbortSignal): Promise<Buffer> {
     this.#rendition(renditionId);
     this.#assertOpen();
     this.touch();
-    const init = this.#store.getInit(renditionId);
-    if (init) return init;
-    if (!this.#slot) this.#startRun(0, 'no-run');
-    return this.#store.waitForInit(renditionId, signal);
+    return this.title.init(this, renditionId, this.frontier ?? this.startIndex, signal);
   }
 
-  /** Stops the run, fails every wait and removes the session's files. Idempotent, never rejects. */
-  close(reason: string): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#controller.abort(new SeekwellError('SESSION_CLOSED', `session closed: ${reason}`));
-      const slot = this.#slot;
-      this.#slot = undefined;
-      await stopSlot(slot, reason);
-      await this.#store.destroy(new SeekwellError('SESSION_CLOSED', `session closed: ${reason}`));
-      await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
-      this.#log.info('session closed', { reason });
-    })().catch((error: unknown) => this.#log.error('session close failed', { error }));
-    return this.#closing;
+  /** Ends this viewer's claim on the encoder (idle); the session stays and can resume. */
+  release(): void {
+    this.title.detach(this);
+  }
+
+  /** Detaches from the title and fails this session's waits. Idempotent. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#controller.abort(new SeekwellError('SESSION_CLOSED', `session closed: ${reason}`));
+    this.title.detach(this);
+    this.#log.info('session closed', { reason });
+  }
+
+  // The frontier is the furthest segment asked for since the last jump back; CMCD's `nor` (the
+  // player's next request) moves it ahead of the request itself.
+  #noteDemand(index: number, cmcd: Cmcd | undefined): void {
+    const window = this.title.windowSegments;
+    let frontier = this.frontier === undefined || index < this.frontier - window ? index : Math.max(this.frontier, index);
+    if (cmcd?.nextIndex !== undefined && cmcd.nextIndex > frontier && cmcd.nextIndex <= frontier + window) frontier = cmcd.nextIndex;
+    this.frontier = frontier;
+    if (cmcd?.bufferSeconds !== undefined) this.bufferSeconds = cmcd.bufferSeconds;
+  }
+
+  #recordWait(ms: number, fromStore: boolean): void {
+    this.#waitsMs.push(ms);
+    if (this.#waitsMs.length > WAIT_SAMPLES) this.#waitsMs.shift();
+    this.#options.metrics.waitSeconds.observe(ms / 1000);
+    this.#options.metrics.segmentsServed.inc({ from: fromStore ? 'store' : 'encoder' });
   }
 
   #rendition(renditionId: string): Rendition {
@@ -139,74 +140,6 @@ export class Session {
   }
 
   #assertOpen(): void {
-    if (this.#closing) throw new SeekwellError('SESSION_CLOSED', 'the session is closed');
+    if (this.#closed) throw new SeekwellError('SESSION_CLOSED', 'the session is closed');
   }
-
-  #runView(): RunView | undefined {
-    const slot = this.#slot;
-    if (!slot) return undefined;
-    const produced = this.renditions.map((r) => slot.run?.produced.get(r.id) ?? slot.range.startIndex - 1);
-    return { ...slot.range, producedIndex: Math.min(...produced) };
-  }
-
-  // Replaces the current run. The old run is fully stopped before the new one spawns, so a
-  // session never has two encoders at once; requests arriving meanwhile see the new slot.
-  #startRun(index: number, reason: RestartReason): void {
-    const previous = this.#slot;
-    const range = { startIndex: index, endIndex: Math.min(this.plan.model.segmentCount, index + this.#options.maxRunSegments) };
-    const seq = ++this.#runSeq;
-    const slot: RunSlot = { seq, range, run: undefined, started: Promise.resolve(undefined) };
-    if (previous) {
-      this.restarts++;
-      this.restartLog.push({ at: this.#options.now(), index, reason });
-    }
-    slot.started = (async () => {
-      await stopSlot(previous, `restart at segment ${index + 1} (${reason})`);
-      if (this.#slot !== slot || this.closed) return undefined;
-      const run = PipelineRun.start({
-        id: `${this.id.slice(0, 8)}-${seq}`,
-        dir: path.join(this.#dir, 'runs', String(seq)),
-        input: this.source.input,
-        demuxer: this.source.demuxer,
-        plan: this.plan,
-        range,
-        ffmpegPath: this.#options.ffmpegPath,
-        packagerPath: this.#options.packagerPath,
-        launcher: this.#options.launcher,
-        log: this.#log,
-      }, {
-        init: (renditionId, bytes) => this.#store.setInit(renditionId, bytes),
-        segment: (renditionId, i, file) => {
-          this.#failedRuns = 0;
-          return this.#store.putSegment(renditionId, i, file);
-        },
-      });
-      slot.run = run;
-      void run.ended.then((end) => this.#onRunEnded(slot, end));
-      return run;
-    })();
-    this.#slot = slot;
-  }
-
-  #onRunEnded(slot: RunSlot, end: RunEnd): void {
-    if (this.#slot !== slot) return;
-    this.#slot = undefined;
-    const waiting = this.#store.waitingIndexes();
-    if (end.kind === 'failed') {
-      this.#failedRuns++;
-      this.#log.error('run failed', { error: end.error, stderr: end.error.details?.stderr });
-      if (waiting.length > 0 && this.#failedRuns < MAX_FAILED_RUNS) this.#startRun(waiting[0]!, 'no-run');
-      else this.#store.failWaits(end.error);
-    } else if (end.kind === 'finished' && waiting.some((i) => i >= slot.range.startIndex && i < slot.range.endIndex)) {
-      this.#store.failWaits(new SeekwellError('PIPELINE_FAILED', 'the encoder reached the end without producing the segment'));
-    } else if (waiting.length > 0) {
-      this.#startRun(waiting[0]!, 'no-run');
-    }
-  }
-}
-
-async function stopSlot(slot: RunSlot | undefined, reason: string): Promise<void> {
-  if (!slot) return;
-  const run = await slot.started;
-  await run?.stop(reason);
 }

@@ -1,6 +1,6 @@
 // The core promise with the real ffmpeg and Shaka Packager: a 40 s 1080p clip with audio, played
 // with jumps. Segments from different runs must be interchangeable on one timeline.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -23,6 +23,9 @@ describe('core pipeline on a 40 s 1080p clip', () => {
   beforeAll(async () => {
     media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
     await makeClip(path.join(media, 'clip.mp4'), { seconds: 40, audioRate: 48_000 });
+    // Another name for the same bytes: another title, so its segments are encoded afresh rather
+    // than shared from the store.
+    await copyFile(path.join(media, 'clip.mp4'), path.join(media, 'clip-copy.mp4'));
     srv = await startTestServer({ MEDIA_DIR: media });
     jumpy = await createSession(srv.base, 'clip.mp4');
   });
@@ -75,12 +78,12 @@ describe('core pipeline on a 40 s 1080p clip', () => {
     }
     const status = await sessionStatus(srv.base, jumpy.id);
     const reasons = status.restartLog.map((r: { segment: number; reason: string }) => `${r.segment}:${r.reason}`);
-    expect(reasons).toEqual(['8:far-ahead', '3:behind-run-start']);
+    expect(reasons).toEqual(['8:cheaper-than-waiting', '3:behind-every-run']);
     expect(status.run.startSegment).toBe(3);
   });
 
   it('makes segment 8 in a restarted run identical in timing to segment 8 from a run from 0', async () => {
-    const fromZero = await createSession(srv.base, 'clip.mp4');
+    const fromZero = await createSession(srv.base, 'clip-copy.mp4');
     for (let n = 1; n <= 8; n++) {
       for (const track of TRACKS) {
         const bytes = await fetchSegment(fromZero, track, n);

@@ -19,6 +19,8 @@ beforeAll(async () => {
   await makeClip(path.join(media, 'sub', 'silent.mkv'), { seconds: 6, width: 320, height: 240, format: 'matroska' });
   await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, '-i.mp4')]);
   await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, 'a:b.mp4')]);
+  await mkdir(path.join(media, 'copies'));
+  await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, 'copies', 'fresh.mp4')]);
   await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=3', path.join(media, 'tone.m4a')]);
   await writeFile(path.join(media, 'empty.mp4'), '');
   await writeFile(path.join(media, 'notes.mp4'), 'this is not a video\n'.repeat(50));
@@ -67,7 +69,7 @@ describe('library and sessions', () => {
 
   it('lists only playable files, with duration, video and audio', async () => {
     const list = (await (await fetch(`${srv.base}/api/media`)).json()) as { path: string; durationSeconds: number; video: { width: number }; audio: unknown[] }[];
-    expect(list.map((e) => e.path)).toEqual(['-i.mp4', 'a:b.mp4', 'clip.mp4', 'sub/silent.mkv']);
+    expect(list.map((e) => e.path)).toEqual(['-i.mp4', 'a:b.mp4', 'clip.mp4', 'copies/fresh.mp4', 'sub/silent.mkv']);
     const clip = list.find((e) => e.path === 'clip.mp4')!;
     expect(clip.durationSeconds).toBeCloseTo(12, 1);
     expect(clip.video.width).toBe(640);
@@ -216,7 +218,8 @@ describe('a session', () => {
   });
 
   it('keeps encoding when a waiting client disconnects, and the retry joins the same run', async () => {
-    const { id } = await createSession(srv.base, 'clip.mp4');
+    // A file no other test played: nothing of it is in the shared store yet.
+    const { id } = await createSession(srv.base, 'copies/fresh.mp4');
     const url = `${srv.base}/sessions/${id}/segments/audio-00003.m4s`;
     const controller = new AbortController();
     const first = fetch(url, { signal: controller.signal });

@@ -1,7 +1,7 @@
 // No ffmpeg or packager outlives its owner: DELETE, idle timeout, a crashed encoder, server
 // close, SIGTERM to the server process, and the server process being killed outright.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,14 +15,18 @@ let media: string;
 beforeAll(async () => {
   media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
   await makeClip(path.join(media, 'long.mp4'), { seconds: 90, width: 1280, height: 720, audioRate: 48_000 });
+  // Each test plays its own copy: a title of its own, so no segment comes from another's store.
+  for (let i = 1; i <= 8; i++) await copyFile(path.join(media, 'long.mp4'), path.join(media, `long-${i}.mp4`));
 });
 
 afterAll(async () => {
   await rm(media, { recursive: true, force: true });
 });
 
+let copies = 0;
+
 async function startPlaying(base: string): Promise<{ session: SessionUrls; pids: number[] }> {
-  const session = await createSession(base, 'long.mp4');
+  const session = await createSession(base, `long-${++copies}.mp4`);
   await fetchBytes(`${base}/sessions/${session.id}/segments/video-720p-00001.m4s`);
   const status = await sessionStatus(base, session.id);
   const pids = [status.run.pids.ffmpeg, status.run.pids.packager] as number[];
@@ -50,19 +54,26 @@ describe('process lifecycle', () => {
     await srv?.close();
   });
 
-  it('ends both processes and removes the files when a session is deleted', async () => {
+  it('ends both processes and removes the run\'s files when a session is deleted', async () => {
     const { session, pids } = await startPlaying(srv.base);
     const response = await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
     expect(pids.filter(processAlive)).toEqual([]);
-    expect(await readdir(path.join(srv.workDir, 'sessions', String(process.pid)))).not.toContain(session.id);
+    expect(await readdir(path.join(srv.workDir, 'instances', String(process.pid), 'runs'))).toEqual([]);
     expect((await fetch(`${srv.base}/api/sessions/${session.id}`)).status).toBe(404);
   });
 
-  it('ends both processes of a session left idle past SESSION_IDLE_MS', async () => {
+  it('ends both processes of a session left idle past SESSION_IDLE_MS, and restarts cleanly on its return', async () => {
     const { session, pids } = await startPlaying(srv.base);
     expect(await waitUntil(() => pids.every((pid) => !processAlive(pid)), 5000)).toBe(true);
-    expect((await fetch(`${srv.base}/api/sessions/${session.id}`)).status).toBe(404);
+    const idle = await sessionStatus(srv.base, session.id);
+    expect(idle.state).toBe('idle');
+    const base = `${srv.base}/sessions/${session.id}`;
+    const segment = await fetchBytes(`${base}/segments/video-720p-00015.m4s`);
+    const init = await fetchBytes(`${base}/init/video-720p.mp4`);
+    expect(inspectSegment(init, segment).firstPresentation).toBeCloseTo(56, 6);
+    expect((await sessionStatus(srv.base, session.id)).run.startSegment).toBe(15);
+    await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
   });
 
   it('recovers from a killed ffmpeg without keeping the segment it was cutting', async () => {

@@ -1,6 +1,6 @@
 // Restart-vs-run-from-0 on the sources that break naive pipelines: raw MPEG-TS whose timestamps
 // start at 1.4 s (remuxed once at ingest), and 29.97 fps video with 44.1 kHz audio.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -26,6 +26,7 @@ describe.each(SOURCES)('restarts on $name', ({ file, clip, frame }) => {
   beforeAll(async () => {
     media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
     await makeClip(path.join(media, file), clip);
+    await copyFile(path.join(media, file), path.join(media, `copy-${file}`));
     srv = await startTestServer({ MEDIA_DIR: media });
   });
 
@@ -53,7 +54,8 @@ describe.each(SOURCES)('restarts on $name', ({ file, clip, frame }) => {
 
   it('makes segments 4 and 5 of a run started at segment 4 match those of a run from 0', async () => {
     const started = await createSession(srv.base, file);
-    const fromZero = await createSession(srv.base, file);
+    // A copy is another title: encoded afresh, not shared from the first session's store.
+    const fromZero = await createSession(srv.base, `copy-${file}`);
     const late = await segments(started, [4, 5]);
     expect((await sessionStatus(srv.base, started.id)).run.startSegment).toBe(4);
     const early = await segments(fromZero, [1, 2, 3, 4, 5]);

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
       WORK_DIR: 'relative/work',
       SEGMENT_SECONDS: '6',
       BUFFER_AHEAD_SECONDS: '12.5',
+      CACHE_MAX_BYTES: '1048576',
       SEGMENT_WAIT_MS: '100',
       SESSION_IDLE_MS: '86400000',
       FFMPEG_PATH: '/opt/ffmpeg',
@@ -87,6 +88,7 @@ describe('loadConfig', () => {
       workDir: resolve('relative/work'),
       segmentSeconds: 6,
       bufferAheadSeconds: 12.5,
+      cacheMaxBytes: 1_048_576,
       segmentWaitMs: 100,
       sessionIdleMs: 86_400_000,
       ffmpegPath: '/opt/ffmpeg',
@@ -104,6 +106,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['PORT', 'abc', 'PORT: expected an integer from 0 to 65535, got "abc"'],
+    ['CACHE_MAX_BYTES', '2GiB', `CACHE_MAX_BYTES: expected an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got "2GiB"`],
     ['PORT', '65536', 'PORT: expected an integer from 0 to 65535, got "65536"'],
     ['PORT', '8080x', 'PORT: expected an integer from 0 to 65535, got "8080x"'],
     ['PORT', ' 8080', 'PORT: expected an integer from 0 to 65535, got " 8080"'],

@@ -10,7 +10,7 @@ let store: SegmentStore;
 // Each test gets a scratch dir holding the store's dir and the "run" files it moves in.
 beforeEach(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'seekwell-store-'));
-  store = new SegmentStore(join(scratch, 'store'));
+  store = new SegmentStore('title-key', join(scratch, 'store'));
   await store.open();
 });
 

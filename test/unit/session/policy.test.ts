@@ -1,52 +1,63 @@
 import { describe, it, expect } from 'vitest';
-import { decideRun, type RunView } from '../../../src/session/policy.js';
+import { decideRun, expectedWaitSeconds, type PolicyInput, type RunView } from '../../../src/session/policy.js';
 
-const options = { maxLeadSegments: 3 };
+// A run over [10, 400) that has produced up to index 14 and encodes at 4x realtime, D = 4 s.
+const warm: RunView = { id: 'warm', startIndex: 10, endIndex: 400, producedIndex: 14, positionSeconds: 61, speed: 4, ageSeconds: 5 };
 
-// A run over indexes [10, 30) that has produced up to index 14.
-const run: RunView = { startIndex: 10, endIndex: 30, producedIndex: 14 };
+function input(index: number, runs: RunView[], coldStartSeconds = 1.5): PolicyInput {
+  return { index, segmentSeconds: 4, runs, coldStartSeconds, typicalSpeed: 3 };
+}
+
+describe('expectedWaitSeconds', () => {
+  it('counts the content left to encode at the run\'s measured speed', () => {
+    // Segment 16 ends at 68 s; the encoder is at 61 s: 7 s of content at 4x.
+    expect(expectedWaitSeconds(warm, 16, input(16, [warm]))).toBeCloseTo(1.75);
+  });
+
+  it('adds what is left of the cold start for a run that has produced nothing yet', () => {
+    const cold: RunView = { id: 'cold', startIndex: 10, endIndex: 400, producedIndex: 9, positionSeconds: 40, speed: undefined, ageSeconds: 0.5 };
+    // 1 s of cold start left, then 2 segments of 4 s at the typical 3x.
+    expect(expectedWaitSeconds(cold, 12, input(12, [cold]))).toBeCloseTo(1 + 8 / 3);
+  });
+
+  it('never goes below zero for a segment the encoder has already passed', () => {
+    expect(expectedWaitSeconds(warm, 14, input(14, [warm]))).toBe(0);
+  });
+});
 
 describe('decideRun', () => {
-  it('starts a run at the requested index when none is running', () => {
-    expect(decideRun(7, undefined, options)).toEqual({ action: 'start', index: 7, reason: 'no-run' });
+  it('starts a run where nothing runs', () => {
+    expect(decideRun(input(7, []))).toMatchObject({ action: 'start', index: 7, reason: 'no-run' });
   });
 
-  it('starts a run when the request is behind the running run', () => {
-    expect(decideRun(9, run, options)).toEqual({ action: 'start', index: 9, reason: 'behind-run-start' });
+  it('starts a run for a segment behind every run', () => {
+    expect(decideRun(input(3, [warm]))).toMatchObject({ action: 'start', index: 3, reason: 'behind-every-run' });
   });
 
-  it('starts a run for the index just past the running run', () => {
-    expect(decideRun(30, run, options)).toEqual({ action: 'start', index: 30, reason: 'past-run-end' });
+  it('starts a run just past the end of a limited run', () => {
+    expect(decideRun(input(400, [warm]))).toMatchObject({ action: 'start', index: 400, reason: 'past-run-end' });
   });
 
-  it('starts a run for an index well past the running run', () => {
-    expect(decideRun(45, run, options)).toEqual({ action: 'start', index: 45, reason: 'past-run-end' });
+  it('waits when the running run gets there sooner than a cold start', () => {
+    expect(decideRun(input(15, [warm]))).toMatchObject({ action: 'wait', runId: 'warm' });
   });
 
-  it('starts a run when the request is further ahead than the lead allows', () => {
-    expect(decideRun(18, run, options)).toEqual({ action: 'start', index: 18, reason: 'far-ahead' });
+  it('restarts when the running run would take longer than a cold start', () => {
+    // Segment 17 ends at 72 s: 11 s of content at 4x = 2.75 s > 1.5 s.
+    expect(decideRun(input(17, [warm]))).toMatchObject({ action: 'start', index: 17, reason: 'cheaper-than-waiting' });
   });
 
-  it('waits for a request exactly at the lead limit', () => {
-    expect(decideRun(17, run, options)).toEqual({ action: 'wait' });
+  it('waits for the same segment when cold starts are slow on this machine', () => {
+    expect(decideRun(input(17, [warm], 3))).toMatchObject({ action: 'wait', runId: 'warm' });
   });
 
-  it('waits for a request within the lead', () => {
-    expect(decideRun(15, run, options)).toEqual({ action: 'wait' });
+  it('waits on a run that was just started for the same place (a burst of requests)', () => {
+    const fresh: RunView = { id: 'fresh', startIndex: 59, endIndex: 400, producedIndex: 58, positionSeconds: 236, speed: undefined, ageSeconds: 0 };
+    expect(decideRun(input(59, [warm, fresh]))).toMatchObject({ action: 'wait', runId: 'fresh' });
   });
 
-  it('waits for the run start itself', () => {
-    expect(decideRun(10, run, options)).toEqual({ action: 'wait' });
-  });
-
-  it('measures the lead from before the first segment of a run that has produced nothing', () => {
-    const fresh: RunView = { startIndex: 10, endIndex: 30, producedIndex: 9 };
-    expect(decideRun(12, fresh, options)).toEqual({ action: 'wait' });
-    expect(decideRun(13, fresh, options)).toEqual({ action: 'start', index: 13, reason: 'far-ahead' });
-  });
-
-  it('checks the run end before the lead', () => {
-    const short: RunView = { startIndex: 10, endIndex: 12, producedIndex: 9 };
-    expect(decideRun(12, short, { maxLeadSegments: 100 })).toEqual({ action: 'start', index: 12, reason: 'past-run-end' });
+  it('picks the run that gets there first', () => {
+    const behind: RunView = { ...warm, id: 'behind', producedIndex: 12, positionSeconds: 52 };
+    expect(decideRun(input(15, [behind, warm]))).toMatchObject({ action: 'wait', runId: 'warm' });
   });
 });

@@ -1,0 +1,86 @@
+// Every metric Seekwell exports, declared in this one file, rendered in Prometheus text format.
+
+type Labels = Record<string, string>;
+
+class Counter {
+  readonly #values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+
+  inc(labels: Labels = {}, by = 1): void {
+    const key = labelText(labels);
+    this.#values.set(key, (this.#values.get(key) ?? 0) + by);
+  }
+
+  get(labels: Labels = {}): number {
+    return this.#values.get(labelText(labels)) ?? 0;
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.#values.size === 0) lines.push(`${this.name} 0`);
+    for (const [labels, value] of this.#values) lines.push(`${this.name}${labels} ${value}`);
+    return lines;
+  }
+}
+
+class Histogram {
+  readonly #counts: number[];
+  #sum = 0;
+  #count = 0;
+  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {
+    this.#counts = buckets.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.buckets.forEach((le, i) => {
+      if (value <= le) this.#counts[i]!++;
+    });
+    this.#sum += value;
+    this.#count++;
+  }
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket{le="${le}"} ${this.#counts[i]}`));
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
+    return lines;
+  }
+}
+
+export interface Gauges {
+  sessions: number;
+  runs: number;
+  pausedRuns: number;
+  storeBytes: number;
+}
+
+export class Metrics {
+  readonly restarts = new Counter('seekwell_restarts_total', 'Runs started for a request no running run could serve soon enough, by reason.');
+  readonly runsStarted = new Counter('seekwell_runs_started_total', 'Encoder runs started.');
+  readonly segmentsServed = new Counter('seekwell_segments_served_total', 'Media segments served: from="store" was on disk at request time, from="encoder" was waited for.');
+  readonly segmentsEncoded = new Counter('seekwell_segments_encoded_total', 'Media segments produced by the encoder (all renditions).');
+  readonly evictions = new Counter('seekwell_store_evictions_total', 'Segments evicted to keep WORK_DIR within CACHE_MAX_BYTES.');
+  readonly waitSeconds = new Histogram('seekwell_segment_wait_seconds', 'Time a segment request waited for its segment.', [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16]);
+
+  render(gauges: Gauges): string {
+    const gauge = (name: string, help: string, value: number): string[] => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
+    return [
+      ...gauge('seekwell_sessions', 'Open sessions.', gauges.sessions),
+      ...gauge('seekwell_runs', 'Encoder runs alive (running or paused).', gauges.runs),
+      ...gauge('seekwell_runs_paused', 'Encoder runs paused a full window ahead of their viewers.', gauges.pausedRuns),
+      ...gauge('seekwell_store_bytes', 'Bytes of media segments in the shared store.', gauges.storeBytes),
+      ...this.restarts.render(),
+      ...this.runsStarted.render(),
+      ...this.segmentsServed.render(),
+      ...this.segmentsEncoded.render(),
+      ...this.evictions.render(),
+      ...this.waitSeconds.render(),
+    ].join('\n') + '\n';
+  }
+}
+
+function labelText(labels: Labels): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return '';
+  return `{${entries.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',')}}`;
+}

@@ -1,0 +1,81 @@
+// WORK_DIR's byte budget (CACHE_MAX_BYTES) over every title's segments. Least recently used
+// segments go first, except those a session is about to need (its window) or is waiting for.
+import { LRUCache } from 'lru-cache';
+
+export interface BudgetStore {
+  /** Identifies the title the store belongs to. */
+  readonly key: string;
+  evict(renditionId: string, index: number): Promise<void>;
+}
+
+interface Entry {
+  store: BudgetStore;
+  renditionId: string;
+  index: number;
+  size: number;
+}
+
+export type IsPinned = (store: BudgetStore, renditionId: string, index: number) => boolean;
+
+export class StoreBudget {
+  readonly maxBytes: number;
+  // Used as a recency-ordered map: eviction is ours (it must skip pinned entries), so no max.
+  readonly #entries = new LRUCache<string, Entry>({ max: 10_000_000 });
+  readonly #isPinned: IsPinned;
+  readonly #onEvict: () => void;
+  #bytes = 0;
+
+  constructor(maxBytes: number, isPinned: IsPinned, onEvict: () => void = () => {}) {
+    this.maxBytes = maxBytes;
+    this.#isPinned = isPinned;
+    this.#onEvict = onEvict;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  add(store: BudgetStore, renditionId: string, index: number, size: number): void {
+    this.#entries.set(keyOf(store, renditionId, index), { store, renditionId, index, size });
+    this.#bytes += size;
+    void this.enforce();
+  }
+
+  /** Marks a segment as just used (served). */
+  touch(store: BudgetStore, renditionId: string, index: number): void {
+    this.#entries.get(keyOf(store, renditionId, index));
+  }
+
+  /** Forgets a title's segments (its files are removed by its owner). */
+  dropStore(store: BudgetStore): void {
+    for (const [key, entry] of this.#entries.entries()) {
+      if (entry.store !== store) continue;
+      this.#entries.delete(key);
+      this.#bytes -= entry.size;
+    }
+  }
+
+  /** Evicts least recently used, unpinned segments until the total is within the budget. */
+  async enforce(): Promise<void> {
+    if (this.#bytes <= this.maxBytes) return;
+    const victims: Entry[] = [];
+    let bytes = this.#bytes;
+    for (const key of this.#entries.rkeys()) {
+      if (bytes <= this.maxBytes) break;
+      const entry = this.#entries.peek(key)!;
+      if (this.#isPinned(entry.store, entry.renditionId, entry.index)) continue;
+      victims.push(entry);
+      bytes -= entry.size;
+    }
+    for (const entry of victims) {
+      this.#entries.delete(keyOf(entry.store, entry.renditionId, entry.index));
+      this.#bytes -= entry.size;
+      this.#onEvict();
+    }
+    await Promise.all(victims.map((e) => e.store.evict(e.renditionId, e.index)));
+  }
+}
+
+function keyOf(store: BudgetStore, renditionId: string, index: number): string {
+  return `${store.key}/${renditionId}/${index}`;
+}
