@@ -103,13 +103,18 @@ export class PipelineRun {
 
   /**
    * Content seconds encoded per wall second over the last few progress reports while running
-   * (not since the start: that would count the cold start); undefined until measurable.
+   * (not since the start: that would count the cold start). Until that span is long enough, the
+   * first segment gives a lower bound: one segment of content in at most the cold start.
+   * Undefined before the first segment.
    */
   get speed(): number | undefined {
     const first = this.#progress[0];
     const last = this.#progress.at(-1);
-    if (!first || !last || last.at - first.at < SPEED_MIN_SPAN_MS) return undefined;
-    return (last.position - first.position) / ((last.at - first.at) / 1000);
+    if (first && last && last.at - first.at >= SPEED_MIN_SPAN_MS) {
+      return (last.position - first.position) / ((last.at - first.at) / 1000);
+    }
+    if (this.firstSegmentSeconds === undefined) return undefined;
+    return this.#spec.plan.model.segmentSeconds / Math.max(this.firstSegmentSeconds, 0.05);
   }
 
   /**

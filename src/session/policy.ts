@@ -53,6 +53,12 @@ export function expectedWaitSeconds(run: RunView, index: number, input: Pick<Pol
  */
 export const RESTART_MARGIN_SECONDS = 0.5;
 
+/** True when the run's encoder is inside segment `index` (or the run is about to begin there). */
+function isEncoding(run: RunView, index: number, segmentSeconds: number): boolean {
+  if (run.producedIndex < run.startIndex) return index === run.startIndex;
+  return index === run.producedIndex + 1 && run.positionSeconds >= index * segmentSeconds;
+}
+
 export function decideRun(input: PolicyInput): RunDecision {
   const { index, runs } = input;
   const covering = runs.filter((r) => r.startIndex <= index && index < r.endIndex);
@@ -64,8 +70,12 @@ export function decideRun(input: PolicyInput): RunDecision {
     return { action: 'start', index, reason, expectedSeconds: input.coldStartSeconds };
   }
   const best = covering
-    .map((run) => ({ run, seconds: expectedWaitSeconds(run, index, input) }))
+    .map((run) => ({ run, seconds: expectedWaitSeconds(run, index, input), encoding: isEncoding(run, index, input.segmentSeconds) }))
     .reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  if (best.seconds <= input.coldStartSeconds + RESTART_MARGIN_SECONDS) return { action: 'wait', runId: best.run.id, expectedSeconds: best.seconds };
+  // A run already encoding the segment always wins: a new run would have to start up and then
+  // encode that same segment. (Speed estimates are noisy; this keeps the next-segment case stable.)
+  if (best.encoding || best.seconds <= input.coldStartSeconds + RESTART_MARGIN_SECONDS) {
+    return { action: 'wait', runId: best.run.id, expectedSeconds: best.seconds };
+  }
   return { action: 'start', index, reason: 'cheaper-than-waiting', expectedSeconds: input.coldStartSeconds };
 }

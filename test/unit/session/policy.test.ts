@@ -61,3 +61,16 @@ describe('decideRun', () => {
     expect(decideRun(input(15, [behind, warm]))).toMatchObject({ action: 'wait', runId: 'warm' });
   });
 });
+
+describe('decideRun on a slow or busy machine', () => {
+  it('waits for the segment the encoder is inside, however slow it measures', () => {
+    const crawling: RunView = { ...warm, speed: 0.5 };
+    // Index 15 starts at 60 s; the encoder is at 61 s: it is making it.
+    expect(decideRun(input(15, [crawling]))).toMatchObject({ action: 'wait', runId: 'warm' });
+  });
+
+  it('waits for the first segment of a run that was just started there', () => {
+    const fresh: RunView = { id: 'fresh', startIndex: 59, endIndex: 400, producedIndex: 58, positionSeconds: 236, speed: undefined, ageSeconds: 0 };
+    expect(decideRun({ ...input(59, [fresh]), coldStartSeconds: 0.1, typicalSpeed: 0.1 })).toMatchObject({ action: 'wait', runId: 'fresh' });
+  });
+});
