@@ -2,34 +2,15 @@
 // On the built-in demo clip (2 min 1080p30 -> 720p), 5 fresh sessions, medians reported.
 // Each sample: POST a session, then init + segment 1 for video and audio together (first
 // segment), then segment 25 (96 s in: a far jump that restarts the encoder).
-import { execSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createServer } from '../src/server.js';
+import { get, median, timed } from './support.js';
 
 const SAMPLES = 5;
 const JUMP_TO = 25;
-
-async function get(url: string): Promise<number> {
-  const response = await fetch(url);
-  const bytes = (await response.arrayBuffer()).byteLength;
-  if (response.status !== 200 || bytes === 0) throw new Error(`GET ${url}: ${response.status}, ${bytes} bytes`);
-  return bytes;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 export async function benchCoreLatency(): Promise<Record<string, unknown>> {
   const workDir = path.join(tmpdir(), 'seekwell-bench');
@@ -59,11 +40,8 @@ export async function benchCoreLatency(): Promise<Record<string, unknown>> {
   }
   return {
     question: 'time to first segment and to a far jump on the demo clip (2 min 1080p30 -> 720p veryfast)',
-    machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
-    node: process.version,
     ffmpeg: server.versions.ffmpeg,
     packager: server.versions.packager,
-    commit: execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(),
     startupMs: Math.round(startupMs),
     firstSegmentMs: { median: Math.round(median(first)), samples: first.map(Math.round) },
     farJumpMs: { median: Math.round(median(jump)), samples: jump.map(Math.round), to: JUMP_TO },

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LogLevel } from './log.js';
+import { SEEK_POLICIES, type SeekPolicy } from './session/policy.js';
 
 export interface Config {
   readonly port: number;
@@ -16,6 +17,8 @@ export interface Config {
   readonly bufferAheadSeconds: number;
   /** Byte budget for stored segments in WORK_DIR (plus one window per active session). */
   readonly cacheMaxBytes: number;
+  /** How seeks are decided: `cost` (default), or `always-restart`/`never-restart` for comparison. */
+  readonly seekPolicy: SeekPolicy;
   readonly segmentWaitMs: number;
   readonly sessionIdleMs: number;
   readonly ffmpegPath: string;
@@ -62,6 +65,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 4, 1, 30),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
     cacheMaxBytes: readInteger(r, 'CACHE_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    seekPolicy: readChoice(r, 'SEEK_POLICY', SEEK_POLICIES, 'cost'),
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
     sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),
     ffmpegPath: raw(r, 'FFMPEG_PATH') ?? 'ffmpeg',
@@ -129,10 +133,14 @@ function readHost(r: Reader): string {
 }
 
 function readLogLevel(r: Reader): LogLevel {
-  const given = raw(r, 'LOG_LEVEL');
-  if (given === undefined) return 'info';
-  const level = LOG_LEVELS.find((candidate) => candidate === given);
-  return level ?? fail(r, 'LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, given, 'info');
+  return readChoice(r, 'LOG_LEVEL', LOG_LEVELS, 'info');
+}
+
+function readChoice<T extends string>(r: Reader, name: string, choices: readonly T[], fallback: T): T {
+  const given = raw(r, name);
+  if (given === undefined) return fallback;
+  const choice = choices.find((candidate) => candidate === given);
+  return choice ?? fail(r, name, `one of ${choices.join(', ')}`, given, fallback);
 }
 
 // An existing directory, stored as its absolute real path (symlinks resolved once, here).

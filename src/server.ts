@@ -51,6 +51,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sessionIdleMs: config.sessionIdleMs,
     sessionExpireMs: Math.max(config.sessionIdleMs * 12, 3_600_000),
     bufferAheadSeconds: config.bufferAheadSeconds,
+    seekPolicy: config.seekPolicy,
     cacheMaxBytes: config.cacheMaxBytes,
     ffmpegPath: config.ffmpegPath,
     packagerPath: config.packagerPath,

@@ -17,6 +17,13 @@ export interface RunView {
   ageSeconds: number;
 }
 
+/**
+ * `cost` is Seekwell's model. The other two exist to measure it against what servers commonly do:
+ * restart on every jump (a fixed rule), or never restart and let the running encoder catch up.
+ */
+export const SEEK_POLICIES = ['cost', 'always-restart', 'never-restart'] as const;
+export type SeekPolicy = (typeof SEEK_POLICIES)[number];
+
 export interface PolicyInput {
   /** Content index (0-based) of the requested segment, which is not on disk. */
   index: number;
@@ -27,6 +34,8 @@ export interface PolicyInput {
   coldStartSeconds: number;
   /** × realtime to assume for a run that has not measured its own speed yet. */
   typicalSpeed: number;
+  /** Default `cost`. */
+  policy?: SeekPolicy;
 }
 
 export type RestartReason = 'no-run' | 'behind-every-run' | 'past-run-end' | 'cheaper-than-waiting';
@@ -74,7 +83,10 @@ export function decideRun(input: PolicyInput): RunDecision {
     .reduce((a, b) => (b.seconds < a.seconds ? b : a));
   // A run already encoding the segment always wins: a new run would have to start up and then
   // encode that same segment. (Speed estimates are noisy; this keeps the next-segment case stable.)
-  if (best.encoding || best.seconds <= input.coldStartSeconds + RESTART_MARGIN_SECONDS) {
+  const policy = input.policy ?? 'cost';
+  const wait = best.encoding || policy === 'never-restart'
+    || (policy === 'cost' && best.seconds <= input.coldStartSeconds + RESTART_MARGIN_SECONDS);
+  if (wait) {
     return { action: 'wait', runId: best.run.id, expectedSeconds: best.seconds };
   }
   return { action: 'start', index, reason: 'cheaper-than-waiting', expectedSeconds: input.coldStartSeconds };

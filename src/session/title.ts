@@ -12,7 +12,7 @@ import { PipelineRun, type RunEnd } from '../pipeline/run.js';
 import type { StoreBudget } from '../segment/budget.js';
 import { SegmentStore, type StoredSegment } from '../segment/store.js';
 import type { EncoderEstimator } from './estimator.js';
-import { decideRun, type RestartReason, type RunView } from './policy.js';
+import { decideRun, type RestartReason, type RunView, type SeekPolicy } from './policy.js';
 
 export interface TitleOptions {
   ffmpegPath: string;
@@ -21,6 +21,7 @@ export interface TitleOptions {
   /** Longest run, in segments: bounds ffmpeg's key-frame list; a later request starts a new run. */
   maxRunSegments: number;
   bufferAheadSeconds: number;
+  seekPolicy: SeekPolicy;
   now: () => number;
 }
 
@@ -103,6 +104,7 @@ export class Title {
         runs: this.#views(),
         coldStartSeconds: this.#deps.estimator.coldStartSeconds,
         typicalSpeed: this.#deps.estimator.typicalSpeed,
+        policy: this.#deps.options.seekPolicy,
       });
       if (decision.action === 'wait') {
         this.#attach(viewer, [...this.#runs].find((h) => h.id === decision.runId)!);

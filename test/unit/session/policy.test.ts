@@ -74,3 +74,21 @@ describe('decideRun on a slow or busy machine', () => {
     expect(decideRun({ ...input(59, [fresh]), coldStartSeconds: 0.1, typicalSpeed: 0.1 })).toMatchObject({ action: 'wait', runId: 'fresh' });
   });
 });
+
+describe('decideRun under the comparison policies', () => {
+  it('waits for any covering run, however far, when never restarting', () => {
+    expect(decideRun({ ...input(300, [warm]), policy: 'never-restart' })).toMatchObject({ action: 'wait', runId: 'warm' });
+  });
+
+  it('still starts a run behind every run when never restarting', () => {
+    expect(decideRun({ ...input(2, [warm]), policy: 'never-restart' })).toMatchObject({ action: 'start', index: 2 });
+  });
+
+  it('restarts for a near jump the cost model would wait for when always restarting', () => {
+    expect(decideRun({ ...input(16, [warm]), policy: 'always-restart' })).toMatchObject({ action: 'start', index: 16 });
+  });
+
+  it('still waits for the segment being encoded when always restarting', () => {
+    expect(decideRun({ ...input(15, [warm]), policy: 'always-restart' })).toMatchObject({ action: 'wait' });
+  });
+});

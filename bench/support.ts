@@ -1,0 +1,119 @@
+// Shared bench plumbing: the server as a child process (so its reaped children's CPU time can be
+// read from /proc), a cached long test clip, validated fetches and medians.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+
+export const BENCH_DIR = path.join(tmpdir(), 'seekwell-bench');
+const CLOCK_TICKS = 100;
+
+export interface ServerProcess {
+  base: string;
+  child: ChildProcess;
+  /** CPU seconds of the server's exited (reaped) children: every ffmpeg and packager it ran. */
+  childCpuSeconds(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts `src/main.ts` with `env` on a fresh WORK_DIR; resolves once it listens. */
+export async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
+  const workDir = path.join(BENCH_DIR, 'work', name);
+  await rm(workDir, { recursive: true, force: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-20_000);
+      const match = /"url":"(http:[^"]+)"/.exec(log);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
+  });
+  return {
+    base,
+    child,
+    async childCpuSeconds() {
+      const text = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A 10-minute 1080p30 clip with audio, made once and kept in the bench folder. */
+export async function longClip(): Promise<{ dir: string; file: string; seconds: number }> {
+  const dir = path.join(BENCH_DIR, 'media');
+  const file = 'long-1080p.mp4';
+  const seconds = 600;
+  const target = path.join(dir, file);
+  if (!(await stat(target).then((s) => s.size > 0, () => false))) {
+    await mkdir(dir, { recursive: true });
+    await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${seconds}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-ac', '2', `${target}.partial.mp4`]);
+    await execa('mv', [`${target}.partial.mp4`, target]);
+  }
+  return { dir, file, seconds };
+}
+
+/** GET that must answer 200 with a body: a bench never times a failure. */
+export async function get(url: string): Promise<number> {
+  const response = await fetch(url);
+  const bytes = (await response.arrayBuffer()).byteLength;
+  if (response.status !== 200 || bytes === 0) throw new Error(`GET ${url}: ${response.status}, ${bytes} bytes`);
+  return bytes;
+}
+
+export async function createSession(base: string, media: string): Promise<string> {
+  const response = await fetch(`${base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media }) });
+  if (response.status !== 201) throw new Error(`POST /api/sessions: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/** Fetches video and audio segment `n` of a session together. */
+export async function fetchPair(base: string, id: string, video: string, n: number): Promise<void> {
+  const num = String(n).padStart(5, '0');
+  await Promise.all([get(`${base}/sessions/${id}/segments/${video}-${num}.m4s`), get(`${base}/sessions/${id}/segments/audio-${num}.m4s`)]);
+}
+
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+export function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so every policy meets the same jumps. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,96 @@
+import { describe, it, expect } from 'vitest';
+import { parseCmcd } from '../../../src/session/cmcd.js';
+
+// A query-mode CMCD value as a player sends it, after the query string has been URL-decoded once.
+const typical = 'bl=21300,br=3200,d=4004,nor="video-720p-00012.m4s",ot=v,sid="6e2fb550",su,tb=6000';
+
+function nextIndexFor(nor: string): number | undefined {
+  return parseCmcd(`bl=1000,nor="${nor}"`)?.nextIndex;
+}
+
+describe('parseCmcd', () => {
+  it('reads buffer length, next object and startup from a typical player value', () => {
+    expect(parseCmcd(typical)).toEqual({ bufferSeconds: 21.3, nextIndex: 11, startup: true });
+  });
+
+  it('converts the buffer length from milliseconds to seconds', () => {
+    expect(parseCmcd('bl=500')?.bufferSeconds).toBe(0.5);
+    expect(parseCmcd('bl=0')?.bufferSeconds).toBe(0);
+  });
+
+  it('turns the next object\'s URL number into a zero-based content index', () => {
+    expect(nextIndexFor('video-720p-00001.m4s')).toBe(0);
+    expect(nextIndexFor('audio-00120.m4s')).toBe(119);
+  });
+
+  it('finds the segment name at the end of a relative or absolute path', () => {
+    expect(nextIndexFor('../segments/audio-00003.m4s')).toBe(2);
+    expect(nextIndexFor('https://cdn.example/s/abc/segments/video-1080p-00040.m4s')).toBe(39);
+  });
+
+  it('decodes a percent-encoded next object and drops its query string', () => {
+    expect(nextIndexFor('video-720p-00012.m4s%3Fx%3D1')).toBe(11);
+    expect(nextIndexFor('..%2Fsegments%2Fvideo-720p-00012.m4s')).toBe(11);
+  });
+
+  it('drops a plain query string after the segment name', () => {
+    expect(nextIndexFor('video-720p-00012.m4s?token=abc&x=1')).toBe(11);
+  });
+
+  it('leaves the next index undefined when the next object is not a media segment', () => {
+    expect(nextIndexFor('video-720p.mp4')).toBeUndefined();
+    expect(nextIndexFor('manifest.mpd')).toBeUndefined();
+    expect(nextIndexFor('video-720p-00000.m4s')).toBeUndefined();
+    expect(nextIndexFor('video-720p-12.m4s')).toBeUndefined();
+    expect(nextIndexFor('')).toBeUndefined();
+  });
+
+  it('leaves the next index undefined when there is no next object', () => {
+    expect(parseCmcd('bl=21300,ot=v')?.nextIndex).toBeUndefined();
+  });
+
+  it('leaves the next index undefined for bad percent-encoding instead of throwing', () => {
+    expect(() => parseCmcd('nor="video-720p-00012.m4s%E0%A4%A"')).not.toThrow();
+    expect(nextIndexFor('video-720p-00012.m4s%E0%A4%A')).toBeUndefined();
+    expect(nextIndexFor('%zz/video-720p-00012.m4s')).toBeUndefined();
+  });
+
+  it('reports startup only when su is present as a bare key', () => {
+    expect(parseCmcd('bl=100,su')?.startup).toBe(true);
+    expect(parseCmcd('su')?.startup).toBe(true);
+    expect(parseCmcd('bl=100')?.startup).toBe(false);
+    expect(parseCmcd('bl=100,su=false')?.startup).toBe(false);
+    expect(parseCmcd('bl=100,sid="su"')?.startup).toBe(false);
+  });
+
+  it('does not split on commas inside quoted strings', () => {
+    const cmcd = parseCmcd('cid="a,su,bl=5",nor="x,y/video-720p-00007.m4s",bl=8000');
+    expect(cmcd).toEqual({ bufferSeconds: 8, nextIndex: 6, startup: false });
+  });
+
+  it('tolerates spaces around keys and values', () => {
+    expect(parseCmcd(' bl = 2000 , su ')).toEqual({ bufferSeconds: 2, nextIndex: undefined, startup: true });
+  });
+
+  it('returns undefined for a missing or empty value', () => {
+    expect(parseCmcd(undefined)).toBeUndefined();
+    expect(parseCmcd('')).toBeUndefined();
+  });
+
+  it('returns undefined for a value over 2000 characters but accepts one of exactly 2000', () => {
+    const head = 'bl=1000,sid="';
+    const at2000 = `${head}${'a'.repeat(2000 - head.length - 1)}"`;
+    expect(at2000).toHaveLength(2000);
+    expect(parseCmcd(at2000)?.bufferSeconds).toBe(1);
+    expect(parseCmcd(`${at2000},`)).toBeUndefined();
+  });
+
+  it('leaves the buffer length undefined when bl is not a whole number of milliseconds', () => {
+    expect(parseCmcd('bl=abc,su')?.bufferSeconds).toBeUndefined();
+    expect(parseCmcd('bl=-500')?.bufferSeconds).toBeUndefined();
+    expect(parseCmcd('bl=1.5')?.bufferSeconds).toBeUndefined();
+    expect(parseCmcd('bl="2000"')?.bufferSeconds).toBeUndefined();
+    expect(parseCmcd('bl=')?.bufferSeconds).toBeUndefined();
+    expect(parseCmcd('bl')?.bufferSeconds).toBeUndefined();
+  });
+});
