@@ -19,11 +19,11 @@ export type IsPinned = (store: BudgetStore, renditionId: string, index: number) 
 
 export class StoreBudget {
   readonly maxBytes: number;
-  // Used as a recency-ordered map: eviction is ours (it must skip pinned entries), so no max.
-  readonly #entries = new LRUCache<string, Entry>({ max: 10_000_000 });
+  // Used as a recency-ordered map that sums sizes: eviction is ours (it must skip pinned
+  // entries), so its own limit is never reached. (A `max` would preallocate that many slots.)
+  readonly #entries = new LRUCache<string, Entry>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: (e) => Math.max(1, e.size) });
   readonly #isPinned: IsPinned;
   readonly #onEvict: () => void;
-  #bytes = 0;
 
   constructor(maxBytes: number, isPinned: IsPinned, onEvict: () => void = () => {}) {
     this.maxBytes = maxBytes;
@@ -32,12 +32,11 @@ export class StoreBudget {
   }
 
   get bytes(): number {
-    return this.#bytes;
+    return this.#entries.calculatedSize;
   }
 
   add(store: BudgetStore, renditionId: string, index: number, size: number): void {
     this.#entries.set(keyOf(store, renditionId, index), { store, renditionId, index, size });
-    this.#bytes += size;
     void this.enforce();
   }
 
@@ -51,15 +50,14 @@ export class StoreBudget {
     for (const [key, entry] of this.#entries.entries()) {
       if (entry.store !== store) continue;
       this.#entries.delete(key);
-      this.#bytes -= entry.size;
     }
   }
 
   /** Evicts least recently used, unpinned segments until the total is within the budget. */
   async enforce(): Promise<void> {
-    if (this.#bytes <= this.maxBytes) return;
+    if (this.bytes <= this.maxBytes) return;
     const victims: Entry[] = [];
-    let bytes = this.#bytes;
+    let bytes = this.bytes;
     for (const key of this.#entries.rkeys()) {
       if (bytes <= this.maxBytes) break;
       const entry = this.#entries.peek(key)!;
@@ -69,7 +67,6 @@ export class StoreBudget {
     }
     for (const entry of victims) {
       this.#entries.delete(keyOf(entry.store, entry.renditionId, entry.index));
-      this.#bytes -= entry.size;
       this.#onEvict();
     }
     await Promise.all(victims.map((e) => e.store.evict(e.renditionId, e.index)));

@@ -29,6 +29,8 @@ export class SegmentStore {
   readonly #inits = new Map<string, Buffer>();
   readonly #waits = new Map<string, Deferred<StoredSegment | Buffer>>();
   readonly #onStored: (renditionId: string, index: number, size: number) => void;
+  /** Segments being moved in: a second copy arriving meanwhile is dropped. */
+  readonly #putting = new Set<string>();
   #bytes = 0;
   #change: Deferred<void> | undefined;
 
@@ -74,10 +76,16 @@ export class SegmentStore {
   /** Moves a complete segment file into the store; the first copy of a segment wins. */
   async putSegment(renditionId: string, index: number, file: string): Promise<void> {
     const key = segmentKey(renditionId, index);
-    if (this.#segments.has(key)) return;
+    if (this.#segments.has(key) || this.#putting.has(key)) return;
+    this.#putting.add(key);
     const target = path.join(this.dir, segmentFileName(renditionId, index + 1));
-    await rename(file, target);
-    const info = await stat(target);
+    let info;
+    try {
+      await rename(file, target);
+      info = await stat(target);
+    } finally {
+      this.#putting.delete(key);
+    }
     const segment = { path: target, size: info.size, etag: `"${info.ino.toString(36)}-${info.size.toString(36)}-${Math.round(info.mtimeMs).toString(36)}"` };
     this.#segments.set(key, segment);
     this.#bytes += info.size;
