@@ -3,11 +3,12 @@
 import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { benchCoreLatency } from './core-latency.js';
-import { benchSeekPolicies } from './seek-policies.js';
+import { benchNearSeeks, benchSeekPolicies } from './seek-policies.js';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   'core-latency': benchCoreLatency,
   'seek-policies': benchSeekPolicies,
+  'near-seeks': benchNearSeeks,
 };
 
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);
