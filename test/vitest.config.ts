@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests, and tests that drive the real ffmpeg/ffprobe/packager.
-// The second runs its files one at a time: the machine has 2 cores and each file encodes video.
+// Three projects: fast unit tests, tests that drive the real ffmpeg/ffprobe/packager, and real
+// players in headless Chromium. The last two run files one at a time: 2 cores, each file encodes.
 export default defineConfig({
   test: {
     projects: [
@@ -16,6 +16,16 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 180_000,

@@ -1,0 +1,95 @@
+// shaka-player, hls.js and dash.js with their DEFAULT settings in headless Chromium: a 90 s 1080p
+// clip from a fresh session, play to 5 s, jump to 60 s (a restart), play 3 s, jump back to 10 s
+// (on disk), jump into the last 4 s, play to the end.
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClip } from '../support/media.js';
+import { createSession, startTestServer, type TestServer } from '../support/server.js';
+import { launchChromium, servePlayerPage } from './support/browser.js';
+
+const PLAYERS = [
+  { kind: 'shaka', manifest: 'dash' },
+  { kind: 'hls.js', manifest: 'hls' },
+  { kind: 'dash.js', manifest: 'dash' },
+] as const;
+const RUNS = 3;
+const timings: Record<string, { firstFrameMs: number[]; seekMs: number[] }> = {};
+
+let media: string;
+let srv: TestServer;
+let browser: Browser;
+let page: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
+  await makeClip(path.join(media, 'clip.mp4'), { seconds: 90, audioRate: 48_000 });
+  // Every run gets its own copy: a title of its own, so nothing comes warm from the store.
+  for (const p of PLAYERS) for (let i = 0; i < RUNS; i++) await copyFile(path.join(media, 'clip.mp4'), path.join(media, `${p.kind}-${i}.mp4`));
+  srv = await startTestServer({ MEDIA_DIR: media });
+  browser = await launchChromium();
+  page = await servePlayerPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await page?.close();
+  await srv?.close();
+  await rm(media, { recursive: true, force: true });
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
+  for (const [kind, t] of Object.entries(timings)) {
+    console.log(`${kind}: first frame median ${Math.round(median(t.firstFrameMs))} ms ${JSON.stringify(t.firstFrameMs.map(Math.round))}; ` +
+      `seek median ${Math.round(median(t.seekMs))} ms ${JSON.stringify(t.seekMs.map(Math.round))}`);
+  }
+});
+
+type State = Record<string, any>;
+
+async function waitFor(tab: Page, what: string, until: (s: State) => boolean, ms = 30_000): Promise<State> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = (await tab.evaluate('window.playerState()')) as State;
+    if (s.fatal) throw new Error(`${what}: fatal player error ${s.fatal} (errors: ${s.errors.join(', ')})`);
+    if (until(s)) return s;
+    if (Date.now() > deadline) throw new Error(`${what}: timed out at ${JSON.stringify(s)}`);
+    await tab.waitForTimeout(100);
+  }
+}
+
+async function seek(tab: Page, target: number, playFor: number): Promise<number> {
+  const started = Date.now();
+  await tab.evaluate(`window.seekTo(${target})`);
+  await waitFor(tab, `seek to ${target}`, (s) => !s.seeking && s.currentTime >= target + 0.1 && s.currentTime < target + 4);
+  const seekMs = Date.now() - started;
+  await waitFor(tab, `play after ${target}`, (s) => s.currentTime >= target + playFor || s.ended);
+  return seekMs;
+}
+
+describe.each(PLAYERS)('$kind with default settings', ({ kind, manifest }) => {
+  it.each(Array.from({ length: RUNS }, (_, i) => i))('plays, seeks to 60 s, back to 10 s and to the end (run %i)', async (run) => {
+    const session = await createSession(srv.base, `${kind}-${run}.mp4`);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(page.url);
+      await tab.evaluate(`window.openPlayer(${JSON.stringify(kind)}, ${JSON.stringify(`${srv.base}${session[manifest]}`)})`);
+      const start = await waitFor(tab, 'reach 5 s', (s) => s.currentTime >= 5);
+      const seeks = [await seek(tab, 60, 3), await seek(tab, 10, 1)];
+      const last = await seek(tab, 86.5, 0.5);
+      const end = await waitFor(tab, 'reach the end', (s) => s.ended || s.currentTime >= 89.8, 20_000);
+      expect(end.fatal).toBeNull();
+      expect(end.audioTracks).toBeGreaterThanOrEqual(1);
+      expect(end.audioBytesDecoded).toBeGreaterThan(0);
+      expect(end.totalFrames).toBeGreaterThan(300);
+      expect(end.droppedFrames).toBeLessThanOrEqual(Math.max(10, end.totalFrames * 0.02));
+      expect(end.duration).toBeCloseTo(90, 0);
+      timings[kind] ??= { firstFrameMs: [], seekMs: [] };
+      timings[kind].firstFrameMs.push(start.firstFrameMs);
+      timings[kind].seekMs.push(...seeks, last);
+    } finally {
+      await tab.close();
+      await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
+    }
+  });
+});
