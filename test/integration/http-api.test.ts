@@ -148,6 +148,11 @@ describe('library and sessions', () => {
     expect(result.stderr.split('\n').filter((line) => line && !noise.test(line))).toEqual([]);
     const frames = [...result.stdout.matchAll(/^frame=(\d+)$/gm)].map((m) => Number(m[1]));
     expect(frames.at(-1)).toBe(360);
+    // Audio and video start together: within one frame.
+    const probe = await execa('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', `${srv.base}/media/clip.mp4/stream.${format}`]);
+    const streams = (JSON.parse(probe.stdout) as { streams: { codec_type: string; start_time: string }[] }).streams;
+    const start = (type: string): number => Number(streams.find((s) => s.codec_type === type)?.start_time);
+    expect(Math.abs(start('video') - start('audio'))).toBeLessThanOrEqual(1 / 30);
   });
 
   it('answers CORS preflights', async () => {
