@@ -26,8 +26,9 @@ async function main(): Promise<void> {
   const port = await server.listen();
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info('listening', { url: base, mediaDir: server.mediaDir, workDir: config.workDir });
+  process.stdout.write(`Seekwell: open ${base}/ to play${config.mediaDir ? '' : ' the built-in demo clip'}\n`);
   if (!config.mediaDir) {
-    process.stdout.write(`Seekwell is serving the demo clip:\n  HLS:  ${base}/media/demo.mp4/stream.m3u8\n  DASH: ${base}/media/demo.mp4/stream.mpd\n  e.g. ffplay ${base}/media/demo.mp4/stream.m3u8\n`);
+    process.stdout.write(`  HLS:  ${base}/media/demo.mp4/stream.m3u8\n  DASH: ${base}/media/demo.mp4/stream.mpd\n  e.g. ffplay ${base}/media/demo.mp4/stream.m3u8\n`);
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

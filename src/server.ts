@@ -5,6 +5,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
+import { registerUi } from './http/ui.js';
 import type { Logger } from './log.js';
 import { ensureDemo } from './media/demo.js';
 import { createRemuxer } from './media/ingest.js';
@@ -66,6 +67,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     segmentWaitMs: config.segmentWaitMs,
     log,
   });
+  await registerUi(app);
   let server: ServerType | undefined;
   let closing: Promise<void> | undefined;
 

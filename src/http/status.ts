@@ -21,6 +21,7 @@ export function sessionStatus(session: Session): Record<string, unknown> {
     segmentCount: model.segmentCount,
     startSegment: session.startIndex + 1,
     frontierSegment: frontier === undefined ? null : frontier + 1,
+    windowSegments: title.windowSegments,
     bufferSeconds: session.bufferSeconds ?? null,
     renditions: session.renditions,
     segments: Object.fromEntries(session.renditions.map((r) => [r.id, title.store.numbers(r.id)])),

@@ -1,0 +1,58 @@
+// The built-in player page (GET /) driven in headless Chromium on the built-in demo clip: pick it,
+// play, seek, and check that the live panel shows what the server reports.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { launchChromium } from './support/browser.js';
+
+// Screenshots are test artifacts, never committed (.gitignore: .artifacts/).
+const ARTIFACTS = path.resolve('.artifacts');
+
+describe('the built-in player page', () => {
+  let srv: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // No MEDIA_DIR: the server makes and serves its built-in demo, as `npm start` does.
+    srv = await startTestServer({});
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('plays the demo clip, seeks, and shows the engine working in its panel', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${srv.base}/`);
+    await page.click('#library button[data-path="demo.mp4"]');
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 3, undefined, { timeout: 30_000 });
+    await page.evaluate(() => { (document.getElementById('video') as HTMLVideoElement).currentTime = 80; });
+    await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 82, undefined, { timeout: 30_000 });
+    // Let the panel poll the server at least once after the seek.
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { seekwellStatus?: { frontierSegment: number } }).seekwellStatus;
+      return s !== undefined && s.frontierSegment >= 21;
+    }, undefined, { timeout: 10_000 });
+    const status = (await page.evaluate(() => (window as unknown as { seekwellStatus: Record<string, any> }).seekwellStatus));
+    const server = (await (await fetch(`${srv.base}/api/sessions/${status.id}`)).json()) as Record<string, any>;
+    expect(server.restarts).toBeGreaterThanOrEqual(1);
+    expect(await page.textContent('#restart-count')).toBe(String(status.restarts));
+    expect(await page.locator('#restarts li').count()).toBe(status.restartLog.length);
+    expect(await page.textContent('#state')).toBe(status.run ? status.run.state : status.state);
+    const onDisk = await page.locator('#timeline .seg.video.on').count();
+    expect(onDisk).toBe(status.segments['video-720p'].length);
+    expect(onDisk).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#timeline .seg.video.on[data-n="21"]').count()).toBe(1);
+    expect(await page.textContent('#facts')).toContain(`frontier ${status.frontierSegment} / 30`);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'player-page.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
