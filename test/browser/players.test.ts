@@ -16,7 +16,8 @@ const PLAYERS = [
   { kind: 'dash.js', manifest: 'dash' },
 ] as const;
 const RUNS = 3;
-const timings: Record<string, { firstFrameMs: number[]; seekMs: number[] }> = {};
+const SEEKS = [60, 10, 86.5] as const;
+const timings: Record<string, { firstFrameMs: number[]; seekMs: Record<number, number[]> }> = {};
 
 let media: string;
 let srv: TestServer;
@@ -40,8 +41,8 @@ afterAll(async () => {
   await rm(media, { recursive: true, force: true });
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
   for (const [kind, t] of Object.entries(timings)) {
-    console.log(`${kind}: first frame median ${Math.round(median(t.firstFrameMs))} ms ${JSON.stringify(t.firstFrameMs.map(Math.round))}; ` +
-      `seek median ${Math.round(median(t.seekMs))} ms ${JSON.stringify(t.seekMs.map(Math.round))}`);
+    const seeks = SEEKS.map((s) => `to ${s} s ${Math.round(median(t.seekMs[s]!))} ms ${JSON.stringify(t.seekMs[s]!.map(Math.round))}`);
+    console.log(`${kind}: first frame median ${Math.round(median(t.firstFrameMs))} ms ${JSON.stringify(t.firstFrameMs.map(Math.round))}; seek medians: ${seeks.join('; ')}`);
   }
 });
 
@@ -75,8 +76,7 @@ describe.each(PLAYERS)('$kind with default settings', ({ kind, manifest }) => {
       await tab.goto(page.url);
       await tab.evaluate(`window.openPlayer(${JSON.stringify(kind)}, ${JSON.stringify(`${srv.base}${session[manifest]}`)})`);
       const start = await waitFor(tab, 'reach 5 s', (s) => s.currentTime >= 5);
-      const seeks = [await seek(tab, 60, 3), await seek(tab, 10, 1)];
-      const last = await seek(tab, 86.5, 0.5);
+      const seeks = [await seek(tab, SEEKS[0], 3), await seek(tab, SEEKS[1], 1), await seek(tab, SEEKS[2], 0.5)];
       const end = await waitFor(tab, 'reach the end', (s) => s.ended || s.currentTime >= 89.8, 20_000);
       expect(end.fatal).toBeNull();
       expect(end.audioTracks).toBeGreaterThanOrEqual(1);
@@ -84,9 +84,9 @@ describe.each(PLAYERS)('$kind with default settings', ({ kind, manifest }) => {
       expect(end.totalFrames).toBeGreaterThan(300);
       expect(end.droppedFrames).toBeLessThanOrEqual(Math.max(10, end.totalFrames * 0.02));
       expect(end.duration).toBeCloseTo(90, 0);
-      timings[kind] ??= { firstFrameMs: [], seekMs: [] };
+      timings[kind] ??= { firstFrameMs: [], seekMs: { [SEEKS[0]]: [], [SEEKS[1]]: [], [SEEKS[2]]: [] } };
       timings[kind].firstFrameMs.push(start.firstFrameMs);
-      timings[kind].seekMs.push(...seeks, last);
+      SEEKS.forEach((s, i) => timings[kind]!.seekMs[s]!.push(seeks[i]!));
     } finally {
       await tab.close();
       await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
