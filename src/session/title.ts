@@ -175,6 +175,8 @@ export class Title {
   async close(reason: string): Promise<void> {
     this.#attached.clear();
     await Promise.all([...this.#runs].map((h) => this.#stop(h, reason)));
+    // Runs stopped earlier (a viewer left just before) may still be exiting: wait for them too.
+    await this.settled();
     this.#deps.budget.dropStore(this.store);
     await this.store.destroy(new SeekwellError('SESSION_CLOSED', `closed: ${reason}`));
   }
