@@ -117,3 +117,36 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** What each scenario of `npm run bench` returns: its question, a table for stdout and the raw data. */
+export interface ScenarioResult {
+  question: string;
+  headers: string[];
+  rows: (string | number)[][];
+  data: Record<string, unknown>;
+}
+
+export type Scenario = () => Promise<ScenarioResult>;
+
+export function summary(values: number[]): { median: number; min: number; max: number; samples: number[] } {
+  return { median: round(median(values)), min: round(Math.min(...values)), max: round(Math.max(...values)), samples: values.map(round) };
+}
+
+export function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** "median (min-max)" for a table cell. */
+export function cell(values: number[], unit = ''): string {
+  const s = summary(values);
+  return `${s.median}${unit} (${s.min}-${s.max})`;
+}
+
+/** Fixed-width text table. */
+export function formatTable(headers: string[], rows: (string | number)[][]): string {
+  const all = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(all[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
