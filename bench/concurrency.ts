@@ -7,7 +7,8 @@
 // arrives and advances at 1x in wall time; when the playhead reaches the end of the buffer before
 // the next segment has arrived, that is one stall (counted once, with its duration), and playback
 // resumes on arrival. Each player watches 60 s (15 segments), then DELETEs its session.
-// A round that stalls is run once more to confirm; two stalling rounds in a row end the scenario.
+// The climb stops after two stalling rounds in a row (N stalls, and N + 1 confirms it), or at 6;
+// the answer is the largest N such that no round with N or fewer viewers stalled. ~65 s a round.
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,7 +21,6 @@ const PLAYER_BUFFER_SECONDS = 30;
 const WATCH_SECONDS = 60;
 const SEGMENTS = WATCH_SECONDS / D;
 const MAX_VIEWERS = 6;
-const MAX_ROUNDS = 8;
 const CLIP_SECONDS = 120;
 
 /** The 120 s 1080p30 source, made once, and one copy per viewer in a folder of their own. */
@@ -58,6 +58,8 @@ interface ViewerResult {
   stalls: number;
   stallSeconds: number;
   stallDurationsMs: number[];
+  /** The segment each stall waited for. */
+  stallSegments: number[];
   /** Lowest buffer seen just before a segment arrived (segments 2..15); 0 when it stalled. */
   minBufferSeconds: number;
   restarts: number;
@@ -75,6 +77,7 @@ async function watch(base: string, media: string, viewer: number): Promise<Viewe
     let firstSegmentMs = 0;
     let minBuffer = Infinity;
     const stallDurationsMs: number[] = [];
+    const stallSegments: number[] = [];
     for (let k = 1; k <= SEGMENTS; k++) {
       if (playStart !== undefined) {
         // Request k as soon as the buffer is below the player's target.
@@ -93,6 +96,7 @@ async function watch(base: string, media: string, viewer: number): Promise<Viewe
         if (buffer <= 0) {
           const stallStart = playStart + stalledMs + downloaded * 1000;
           stallDurationsMs.push(now - stallStart);
+          stallSegments.push(k);
           stalledMs += now - stallStart;
         }
         minBuffer = Math.min(minBuffer, Math.max(0, buffer));
@@ -113,6 +117,7 @@ async function watch(base: string, media: string, viewer: number): Promise<Viewe
       stalls: stallDurationsMs.length,
       stallSeconds: round(stallDurationsMs.reduce((a, b) => a + b, 0) / 1000, 2),
       stallDurationsMs: stallDurationsMs.map(Math.round),
+      stallSegments,
       minBufferSeconds: round(minBuffer, 2),
       restarts: status.restarts,
     };
@@ -141,21 +146,29 @@ async function childrenReaped(server: ServerProcess, timeoutMs = 10_000): Promis
   }
 }
 
+async function segmentsEncoded(base: string): Promise<number> {
+  const response = await fetch(`${base}/metrics`);
+  const text = await response.text();
+  const match = /^seekwell_segments_encoded_total (\d+)$/m.exec(text);
+  if (response.status !== 200 || !match) throw new Error(`GET /metrics: ${response.status}, no seekwell_segments_encoded_total`);
+  return Number(match[1]);
+}
+
 interface Round {
   viewers: number;
-  attempt: number;
   stalls: number;
   stallSeconds: number;
   stalledViewers: number;
   firstSegmentMs: number[];
   encoderCpuSecondsPerViewer: number;
+  encodedSecondsPerViewer: number;
   minBufferSeconds: number;
   restarts: number;
   wallSeconds: number;
   perViewer: ViewerResult[];
 }
 
-async function runRound(n: number, attempt: number, dir: string, files: string[]): Promise<Round> {
+async function runRound(n: number, dir: string, files: string[]): Promise<Round> {
   const started = performance.now();
   const server = await startServerProcess(`conc-${n}`, { MEDIA_DIR: dir, SEGMENT_SECONDS: String(D) });
   try {
@@ -167,14 +180,16 @@ async function runRound(n: number, attempt: number, dir: string, files: string[]
     await childrenReaped(server);
     await sleep(300);
     const cpu = (await server.childCpuSeconds()) - cpuBefore;
+    const encodedSegments = await segmentsEncoded(server.base);
     return {
       viewers: n,
-      attempt,
       stalls: perViewer.reduce((a, v) => a + v.stalls, 0),
       stallSeconds: round(perViewer.reduce((a, v) => a + v.stallSeconds, 0), 2),
       stalledViewers: perViewer.filter((v) => v.stalls > 0).length,
       firstSegmentMs: perViewer.map((v) => v.firstSegmentMs),
       encoderCpuSecondsPerViewer: round(cpu / n),
+      // Video and audio segments are counted apart: a pair is D seconds of content.
+      encodedSecondsPerViewer: round((encodedSegments / 2) * D / n),
       minBufferSeconds: Math.min(...perViewer.map((v) => v.minBufferSeconds)),
       restarts: perViewer.reduce((a, v) => a + v.restarts, 0),
       wallSeconds: Math.round((performance.now() - started) / 1000),
@@ -188,20 +203,12 @@ async function runRound(n: number, attempt: number, dir: string, files: string[]
 export const concurrency: Scenario = async () => {
   const { dir, files } = await viewerClips(MAX_VIEWERS);
   const rounds: Round[] = [];
-  let n = 1;
-  let confirming = false;
-  while (n <= MAX_VIEWERS && rounds.length < MAX_ROUNDS) {
-    process.stderr.write(`concurrency: ${n} viewer(s)${confirming ? ' (confirming)' : ''}…\n`);
-    const result = await runRound(n, confirming ? 2 : 1, dir, files);
-    const previous = rounds.at(-1);
+  for (let n = 1; n <= MAX_VIEWERS; n++) {
+    process.stderr.write(`concurrency: ${n} viewer${n === 1 ? '' : 's'}…\n`);
+    const result = await runRound(n, dir, files);
     rounds.push(result);
-    if (result.stalls > 0 && previous && previous.stalls > 0) break; // two stalling rounds in a row
-    if (result.stalls > 0 && !confirming) {
-      confirming = true; // run the same N once more
-      continue;
-    }
-    confirming = false;
-    n++;
+    // A stall confirmed by one more viewer stalling too ends the climb.
+    if (result.stalls > 0 && (rounds.at(-2)?.stalls ?? 0) > 0) break;
   }
   // The answer: the largest N such that every round with N or fewer viewers had no stall.
   let answer = 0;
@@ -213,28 +220,30 @@ export const concurrency: Scenario = async () => {
   const reachedMax = answer === MAX_VIEWERS;
   const sentence = `this machine serves ${reachedMax ? 'at least ' : ''}${answer} simultaneous 720p viewer${answer === 1 ? '' : 's'} without stalls`;
   const rows = rounds.map((r) => [
-    r.attempt > 1 ? `${r.viewers} (again)` : r.viewers,
+    r.viewers,
     r.stalls === 0 ? 0 : `${r.stalls} (${r.stalledViewers} of ${r.viewers} viewers)`,
     r.stallSeconds,
     `${Math.round(median(r.firstSegmentMs))} (${Math.min(...r.firstSegmentMs)}-${Math.max(...r.firstSegmentMs)})`,
     r.encoderCpuSecondsPerViewer,
+    r.encodedSecondsPerViewer,
     r.minBufferSeconds,
     r.stalls > 0 ? 'stalls' : r.viewers === answer ? `no stalls  <- answer: ${answer}` : 'no stalls',
   ]);
   return {
     question: 'How many simultaneous 720p viewers does this machine serve without stalls?',
-    headers: ['viewers', 'stalls', 'stall s', 'first segment ms, median (min-max)', 'encoder CPU s / viewer', 'min buffer s', 'result'],
+    headers: ['viewers', 'stalls', 'stall s', 'first segment ms, median (min-max)', 'encoder CPU s / viewer', 'encoded s / viewer', 'min buffer s', 'result'],
     rows,
     data: {
       answer,
       sentence,
       clip: `${CLIP_SECONDS} s 1920x1080 30 fps testsrc2 + 440 Hz tone (libx264 ultrafast) -> 720p + AAC; one copy per viewer (no shared title)`,
       player: `${PLAYER_BUFFER_SECONDS} s buffer target, ${D} s segments, ${WATCH_SECONDS} s of playback (${SEGMENTS} segment pairs) at 1x, then DELETE`,
-      stopRule: 'a stalling round is repeated once; two stalling rounds in a row end the scenario',
+      stopRule: 'N = 1..6; two stalling rounds in a row (N and N + 1) end the climb',
       firstSegment: 'POST /api/sessions to segment 1 (video + audio) received, inits included',
       encoderCpu: 'reaped children CPU (cutime + cstime) over the round / viewers, read after every session is deleted and all encoders reaped',
+      encoded: 'content seconds encoded per viewer (segments_encoded_total / 2 x D / N): 60 s watched plus what the encoder made ahead (up to the 30 s window); fewer when encoders cannot get ahead, hence less CPU per viewer at high N',
       minBuffer: 'lowest buffer just before a segment arrived (segments 2..15), over all viewers',
-      firstSegmentMedianMs: Object.fromEntries(rounds.map((r) => [`${r.viewers}${r.attempt > 1 ? ' (again)' : ''}`, Math.round(median(r.firstSegmentMs))])),
+      firstSegmentMedianMs: Object.fromEntries(rounds.map((r) => [r.viewers, Math.round(median(r.firstSegmentMs))])),
       rounds,
     },
   };

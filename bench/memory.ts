@@ -88,9 +88,11 @@ export async function measureMemory(cycles = CYCLES): Promise<ScenarioResult> {
           for (let n = 1; n <= SEGMENTS; n++) await fetchPair(server.base, id, VIDEO, n);
         }));
         await record(`cycle ${cycle}: ${SESSIONS} sessions open, ${SEGMENTS} segments each`);
-      } finally {
-        await Promise.all(ids.map((id) => deleteSession(server.base, id)));
+      } catch (error) {
+        await Promise.allSettled(ids.map((id) => deleteSession(server.base, id)));
+        throw error;
       }
+      await Promise.all(ids.map((id) => deleteSession(server.base, id)));
       await sleep(SETTLE_MS);
       await record(`cycle ${cycle}: all deleted, 2 s later`);
     }

@@ -7,7 +7,7 @@ import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { planPlayback, type PlaybackPlan } from '../media/plan.js';
-import { openMediaSource, type SourceDeps } from '../media/source.js';
+import { openMediaSource, type MediaSource, type SourceDeps } from '../media/source.js';
 import { StoreBudget } from '../segment/budget.js';
 import { EncoderEstimator } from './estimator.js';
 import { Session } from './session.js';
@@ -32,6 +32,7 @@ export interface CreateSessionRequest {
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #titles = new Map<string, Title>();
+  readonly #opening = new Map<string, Promise<Title>>();
   readonly #options: RegistryOptions;
   readonly #source: SourceDeps;
   readonly #metrics: Metrics;
@@ -68,9 +69,22 @@ export class SessionRegistry {
     this.#assertOpen();
     const plan = planPlayback(source.info, this.#options.segmentSeconds);
     const key = titleKey(source.info, plan);
-    let title = this.#titles.get(key);
-    if (!title) {
-      title = new Title(key, source, plan, {
+    const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
+    const startIndex = Math.min(plan.model.segmentCount - 1, Math.floor((request.startSeconds ?? 0) / plan.model.segmentSeconds));
+    // randomUUID: 122 random bits, as ids must not be guessable.
+    const id = randomUUID();
+    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics }, this.#log.child({ session: id }));
+    this.#sessions.set(id, session);
+    this.#log.info('session opened', { session: id, media: source.relative, segments: plan.model.segmentCount, startIndex });
+    return session;
+  }
+
+  // Concurrent first requests for a title share one opening: two Title objects for one key would
+  // run encoders into the same run folders.
+  #openTitle(key: string, source: MediaSource, plan: PlaybackPlan): Promise<Title> {
+    let pending = this.#opening.get(key);
+    if (!pending) {
+      const title = new Title(key, source, plan, {
         storeDir: path.join(this.#options.instanceDir, 'store', key),
         runsDir: path.join(this.#options.instanceDir, 'runs'),
         options: this.#options,
@@ -79,16 +93,14 @@ export class SessionRegistry {
         metrics: this.#metrics,
         log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
       });
-      await title.store.open();
-      this.#titles.set(key, title);
+      pending = title.store.open().then(() => {
+        this.#titles.set(key, title);
+        return title;
+      });
+      this.#opening.set(key, pending);
+      void pending.finally(() => this.#opening.delete(key)).catch(() => {});
     }
-    const startIndex = Math.min(plan.model.segmentCount - 1, Math.floor((request.startSeconds ?? 0) / plan.model.segmentSeconds));
-    // randomUUID: 122 random bits, as ids must not be guessable.
-    const id = randomUUID();
-    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics }, this.#log.child({ session: id }));
-    this.#sessions.set(id, session);
-    this.#log.info('session opened', { session: id, media: source.relative, segments: plan.model.segmentCount, startIndex });
-    return session;
+    return pending;
   }
 
   get(id: string): Session {

@@ -21,6 +21,7 @@ beforeAll(async () => {
   await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, 'a:b.mp4')]);
   await mkdir(path.join(media, 'copies'));
   await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, 'copies', 'fresh.mp4')]);
+  await execa('cp', [path.join(media, 'clip.mp4'), path.join(media, 'copies', 'crowd.mp4')]);
   await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=3', path.join(media, 'tone.m4a')]);
   await writeFile(path.join(media, 'empty.mp4'), '');
   await writeFile(path.join(media, 'notes.mp4'), 'this is not a video\n'.repeat(50));
@@ -69,7 +70,7 @@ describe('library and sessions', () => {
 
   it('lists only playable files, with duration, video and audio', async () => {
     const list = (await (await fetch(`${srv.base}/api/media`)).json()) as { path: string; durationSeconds: number; video: { width: number }; audio: unknown[] }[];
-    expect(list.map((e) => e.path)).toEqual(['-i.mp4', 'a:b.mp4', 'clip.mp4', 'copies/fresh.mp4', 'sub/silent.mkv']);
+    expect(list.map((e) => e.path)).toEqual(['-i.mp4', 'a:b.mp4', 'clip.mp4', 'copies/crowd.mp4', 'copies/fresh.mp4', 'sub/silent.mkv']);
     const clip = list.find((e) => e.path === 'clip.mp4')!;
     expect(clip.durationSeconds).toBeCloseTo(12, 1);
     expect(clip.video.width).toBe(640);
@@ -220,6 +221,14 @@ describe('a session', () => {
     const init = await fetch(`${srv.base}/sessions/${id}/init/audio.mp4`, { headers: { Range: 'bytes=0-' } });
     expect(init.status).toBe(206);
     expect(init.headers.get('content-type')).toBe('audio/mp4');
+  });
+
+  // Regression: concurrent first sessions on one file each opened their own title, and their runs
+  // collided in one folder (mkfifo: File exists -> 502 on every init).
+  it('opens one title for many sessions created at once on a new file', async () => {
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => createSession(srv.base, 'copies/crowd.mp4')));
+    const inits = await Promise.all(sessions.map((s) => fetch(`${srv.base}/sessions/${s.id}/init/audio.mp4`)));
+    expect(inits.map((r) => r.status)).toEqual(Array(6).fill(200));
   });
 
   it('keeps encoding when a waiting client disconnects, and the retry joins the same run', async () => {
