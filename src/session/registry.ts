@@ -125,6 +125,7 @@ export class SessionRegistry {
   sweepIdle(): void {
     const now = this.#options.now();
     for (const session of this.list()) {
+      if (session.busy) continue;
       const idle = now - session.lastActivity;
       if (idle >= this.#options.sessionExpireMs) void this.delete(session.id, 'expired').catch(() => {});
       else if (idle >= this.#options.sessionIdleMs) session.release();

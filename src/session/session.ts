@@ -33,6 +33,7 @@ export class Session implements Viewer {
   readonly #log: Logger;
   readonly #controller = new AbortController();
   #closed = false;
+  #inFlight = 0;
 
   constructor(id: string, title: Title, startIndex: number, options: SessionOptions, log: Logger) {
     this.id = id;
@@ -70,6 +71,23 @@ export class Session implements Viewer {
     this.lastActivity = this.#options.now();
   }
 
+  /** True while a request of this session is waiting: such a session is never idle. */
+  get busy(): boolean {
+    return this.#inFlight > 0;
+  }
+
+  // Counts the request as in flight until it settles, and as activity at both ends.
+  async #track<T>(work: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
+    this.touch();
+    try {
+      return await work();
+    } finally {
+      this.#inFlight--;
+      this.touch();
+    }
+  }
+
   recordRestart(index: number, reason: RestartReason): void {
     this.restarts++;
     this.restartLog.push({ at: this.#options.now(), index, reason });
@@ -85,11 +103,10 @@ export class Session implements Viewer {
       throw new SeekwellError('SEGMENT_NOT_FOUND', `segment ${number} is not in the plan (1..${segmentCount})`);
     }
     this.#assertOpen();
-    this.touch();
     this.#noteDemand(number - 1, cmcd);
     const started = this.#options.now();
     const onDisk = this.title.store.getSegment(renditionId, number - 1) !== undefined;
-    const segment = await this.title.segment(this, renditionId, number - 1, signal);
+    const segment = await this.#track(() => this.title.segment(this, renditionId, number - 1, signal));
     this.#recordWait(this.#options.now() - started, onDisk);
     return segment;
   }
@@ -98,8 +115,7 @@ export class Session implements Viewer {
   async init(renditionId: string, signal: AbortSignal): Promise<Buffer> {
     this.#rendition(renditionId);
     this.#assertOpen();
-    this.touch();
-    return this.title.init(this, renditionId, this.frontier ?? this.startIndex, signal);
+    return this.#track(() => this.title.init(this, renditionId, this.frontier ?? this.startIndex, signal));
   }
 
   /** Ends this viewer's claim on the encoder (idle); the session stays and can resume. */
