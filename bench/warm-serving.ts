@@ -6,7 +6,8 @@
 // (2 threads, 50 connections, cycling the 20 segment URLs), small files with autocannon (in this
 // process, 50 connections, cycling 2 inits + the MPD). Each measurement runs 3 times per server,
 // servers interleaved, so they share the machine's noise; medians are reported. Everything,
-// load generator included, shares this machine's cores.
+// load generator included, shares this machine's cores. autocannon is one thread: against nginx's
+// small files it can be the bottleneck (see loadgenCpuPercent near 100), making that figure a floor.
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
@@ -21,7 +22,7 @@ const SEGMENT_COUNT = 10; // 40 s at the default SEGMENT_SECONDS=4
 const VIDEO = 'video-720p';
 const AUDIO = 'audio';
 const REPEATS = 3;
-const DURATION_S = 7;
+const DURATION_S = 6;
 const WARMUP_S = 1;
 const CONNECTIONS = 50;
 const WRK_THREADS = 2;
@@ -136,13 +137,19 @@ function spawnGuarded(command: string, args: string[], stdio: ('ignore' | 'pipe'
     : spawn(command, args, { stdio });
 }
 
+/** ServerProcess.stop() waits for an exit that already happened forever: skip a dead server. */
+async function stopSeekwell(server: ServerProcess): Promise<void> {
+  if (exited(server.child)) await rm(path.join(BENCH_DIR, 'work', 'warm'), { recursive: true, force: true });
+  else await server.stop();
+}
+
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
 /** SIGTERM, then SIGKILL (to `extraPids` too) after 3 s. */
 async function stopChild(child: ChildProcess, extraPids: () => Promise<number[]> = async () => []): Promise<void> {
-  if (exited(child)) return;
+  if (exited(child) || child.pid === undefined) return; // exited, or never started
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const survivors = await extraPids();
   child.kill('SIGTERM');
@@ -213,6 +220,7 @@ async function startNginx(root: string, work: string, probePath: string): Promis
   // -e: the startup error log too goes to the temp folder, not /var/log/nginx.
   const child = spawnGuarded(NGINX, ['-e', errorLog, '-c', conf, '-p', `${prefix}/`, '-g', 'daemon off;'], ['ignore', 'ignore', 'pipe']);
   let stderr = '';
+  child.on('error', (error) => { stderr += String(error); });
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-5000); });
   const describe = async (): Promise<string> => `${stderr} ${(await readFile(errorLog, 'utf8').catch(() => '')).slice(-2000)}`;
   const pid = child.pid!;
@@ -232,6 +240,9 @@ async function startNginx(root: string, work: string, probePath: string): Promis
 }
 
 // The minimal static server: stat for Content-Length, a 1 MiB-chunk read stream, nothing else.
+// `end` bounds the read like Seekwell's own (start/end): without it, fs.ReadStream allocates a
+// full 1 MiB buffer for every read, even of an 800-byte init: that doubled to tripled this
+// server's CPU per request (segments and small files alike).
 const NODE_STATIC = `
 import http from 'node:http';
 import { createReadStream } from 'node:fs';
@@ -248,7 +259,7 @@ const server = http.createServer(async (req, res) => {
     if (!info.isFile()) throw new Error('not a file');
     res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': info.size });
     if (req.method === 'HEAD') return void res.end();
-    pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), res, () => {});
+    pipeline(createReadStream(file, { highWaterMark: 1 << 20, end: Math.max(0, info.size - 1) }), res, () => {});
   } catch {
     res.writeHead(404).end();
   }
@@ -262,6 +273,7 @@ async function startNodeStatic(root: string, work: string, probePath: string): P
   await writeFile(script, NODE_STATIC);
   const child = spawnGuarded(process.execPath, [script, root], ['ignore', 'pipe', 'pipe']);
   let stderr = '';
+  child.on('error', (error) => { stderr += String(error); });
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-5000); });
   const target: Target = {
     name: 'node',
@@ -395,7 +407,7 @@ export const warmServing: Scenario = async () => {
       await writeFile(target, file.bytes);
     }
     const server = seekwell;
-    targets.push({ name: 'seekwell', base: server.base, pids: async () => [server.child.pid!], stop: () => server.stop() });
+    targets.push({ name: 'seekwell', base: server.base, pids: async () => [server.child.pid!], stop: () => stopSeekwell(server) });
     const probePath = files[0]!.urlPath;
     targets.push(await startNginx(root, work, probePath));
     targets.push(await startNodeStatic(root, work, probePath));
@@ -440,9 +452,12 @@ export const warmServing: Scenario = async () => {
 
     const pick = (cls: FileClass, server: ServerName): Sample[] => samples.filter((s) => s.cls === cls && s.server === server);
     const sizes = (cls: FileClass): number[] => files.filter((f) => f.cls === cls).map((f) => f.bytes.length);
-    const segmentSizes = sizes('segments');
+    const range = (prefix: string): string => {
+      const kb = files.filter((f) => f.cls === 'segments' && f.urlPath.includes(`/${prefix}-`)).map((f) => f.bytes.length / 1e3);
+      return `${Math.round(Math.min(...kb))}-${Math.round(Math.max(...kb))} kB`;
+    };
     const label: Record<FileClass, string> = {
-      segments: `segments (20, ${round(Math.min(...segmentSizes) / 1e6, 2)}-${round(Math.max(...segmentSizes) / 1e6, 2)} MB)`,
+      segments: `segments (10 video ${range(VIDEO)}, 10 audio ${range(AUDIO)})`,
       small: `inits + MPD (${sizes('small').join(', ')} B)`,
     };
     const rows: (string | number)[][] = [];
@@ -459,6 +474,7 @@ export const warmServing: Scenario = async () => {
           mbPerSec: round(median(mine.map((s) => s.mbPerSec)), 0),
           ratioToNginx: round(reqMedian / nginxMedian, 2),
           serverCpuUsPerRequest: round(median(mine.map((s) => s.serverCpuUsPerRequest)), 0),
+          ...(cls === 'small' ? { loadgenCpuPercent: round(median(mine.map((s) => s.loadgenCpuPercent ?? 0)), 0) } : {}),
         };
         summaryData[`${cls}/${server}`] = row;
         rows.push([
@@ -486,7 +502,7 @@ export const warmServing: Scenario = async () => {
         servers: {
           seekwell: 'src/main.ts child process (tsx), segments streamed from disk in 1 MiB reads, inits from memory, MPD rendered per request',
           nginx: `${version(NGINX, ['-v'])}, worker_processes auto (${nginxWorkers} workers), sendfile on`,
-          node: `node:http ${process.version} child process, stat + fs.createReadStream(highWaterMark 1 MiB)`,
+          node: `node:http ${process.version} child process, stat + fs.createReadStream(highWaterMark 1 MiB, end = size - 1)`,
         },
         wrk: version(WRK, ['--version']),
         mbIs: '10^6 bytes (wrk reports MiB-based units; converted)',
@@ -503,7 +519,7 @@ export const warmServing: Scenario = async () => {
     return result;
   } finally {
     // Stop everything started (together); every stop is attempted even if one fails.
-    const stops = targets.length > 0 ? [...targets].reverse().map((t) => t.stop()) : seekwell ? [seekwell.stop()] : [];
+    const stops = targets.length > 0 ? [...targets].reverse().map((t) => t.stop()) : seekwell ? [stopSeekwell(seekwell)] : [];
     const outcomes = await Promise.allSettled(stops);
     await rm(work, { recursive: true, force: true });
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
