@@ -12,8 +12,7 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
-import { BENCH_DIR, createSession, fetchPair, get, median, round, startServerProcess, type Scenario, type ServerProcess } from './support.js';
+import { BENCH_DIR, createSession, makeBenchClip, fetchPair, get, median, round, startServerProcess, type Scenario, type ServerProcess } from './support.js';
 
 const D = 4;
 const VIDEO = 'video-720p';
@@ -27,26 +26,16 @@ const CLIP_SECONDS = 120;
 async function viewerClips(count: number): Promise<{ dir: string; files: string[] }> {
   const mediaDir = path.join(BENCH_DIR, 'media');
   const source = path.join(mediaDir, `conc-1080p-${CLIP_SECONDS}s.mp4`);
-  const sourceSize = await stat(source).then((s) => s.size, () => 0);
-  let size = sourceSize;
-  if (size === 0) {
-    await mkdir(mediaDir, { recursive: true });
-    await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${CLIP_SECONDS}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${CLIP_SECONDS}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-ac', '2', `${source}.partial.mp4`]);
-    await execa('mv', [`${source}.partial.mp4`, source]);
-    size = (await stat(source)).size;
-  }
+  await makeBenchClip(mediaDir, path.basename(source), CLIP_SECONDS);
+  const size = (await stat(source)).size;
   const dir = path.join(mediaDir, 'concurrency');
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   for (let i = 1; i <= count; i++) {
     const file = `viewer-${i}.mp4`;
     const target = path.join(dir, file);
-    // A fresh source invalidates old copies; an intact copy is kept.
-    if (sourceSize === 0 || (await stat(target).then((s) => s.size, () => 0)) !== size) await copyFile(source, target);
+    // A copy of another size is stale (the source was remade): copy again; an intact copy is kept.
+    if ((await stat(target).then((s) => s.size, () => 0)) !== size) await copyFile(source, target);
     files.push(file);
   }
   return { dir, files };

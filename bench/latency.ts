@@ -1,9 +1,8 @@
 // Scenarios 2 and 3: manifest latency (cold, probe included; warm), and a viewer's waits on a
 // 1080p30 -> 720p source: first segment, far jump (a restart), jump back (on disk). Medians of 10.
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { BENCH_DIR, cell, createSession, fetchPair, get, startServerProcess, summary, timed, type Scenario } from './support.js';
+import { BENCH_DIR, cell, makeBenchClip, createSession, fetchPair, get, startServerProcess, summary, timed, type Scenario } from './support.js';
 
 const REPEATS = 10;
 const VIDEO = 'video-720p';
@@ -11,19 +10,8 @@ const VIDEO = 'video-720p';
 /** A 2-minute 1080p30 clip with audio, made once (the size of the built-in demo). */
 export async function twoMinuteClip(): Promise<{ dir: string; file: string }> {
   const dir = path.join(BENCH_DIR, 'media-2min');
-  const file = 'two-min-1080p.mp4';
-  await mkdir(dir, { recursive: true });
-  const target = path.join(dir, file);
-  const exists = await stat(target).then((s) => s.size > 0, () => false);
-  if (!exists) {
-    await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=120',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=4:sample_rate=48000:duration=120',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '26', '-g', '60', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-ac', '2', `${target}.partial.mp4`]);
-    await execa('mv', [`${target}.partial.mp4`, target]);
-  }
-  return { dir, file };
+  await makeBenchClip(dir, 'two-min-1080p.mp4', 120);
+  return { dir, file: 'two-min-1080p.mp4' };
 }
 
 async function checkedGet(url: string, type: string): Promise<void> {

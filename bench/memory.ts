@@ -5,11 +5,10 @@
 // (read with the 10 sessions open), then all 10 DELETEd and 2 s later read again.
 // The segments stay in the shared store after a DELETE, so only cycle 1 encodes; cycles 2 and 3
 // serve from the store (the /metrics counters in `data` show it).
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
-import { BENCH_DIR, createSession, fetchPair, get, round, startServerProcess, type Scenario, type ScenarioResult } from './support.js';
+import { BENCH_DIR, createSession, makeBenchClip, fetchPair, get, round, startServerProcess, type Scenario, type ScenarioResult } from './support.js';
 
 const SESSIONS = 10;
 const CYCLES = 3;
@@ -21,16 +20,7 @@ const SETTLE_MS = 2000;
 async function shortClip(): Promise<{ dir: string; file: string }> {
   const dir = path.join(BENCH_DIR, 'media', 'memory');
   const file = `clip-720p-${CLIP_SECONDS}s.mp4`;
-  const target = path.join(dir, file);
-  if (!(await stat(target).then((s) => s.size > 0, () => false))) {
-    await mkdir(dir, { recursive: true });
-    await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${CLIP_SECONDS}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${CLIP_SECONDS}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-ac', '2', `${target}.partial.mp4`]);
-    await execa('mv', [`${target}.partial.mp4`, target]);
-  }
+  await makeBenchClip(dir, file, CLIP_SECONDS, '1280x720');
   return { dir, file };
 }
 

@@ -1,7 +1,7 @@
 // Scenarios 4 and 7: what the pull-driven pipeline costs against the physical limit (the same
 // ffmpeg encode to `-f null -`), and against the naive design (encode the whole file, then package,
 // then serve) for the time to the first segment.
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { planPlayback } from '../src/media/plan.js';
@@ -9,7 +9,7 @@ import { createProber } from '../src/media/probe.js';
 import { ffmpegArgs } from '../src/pipeline/ffmpeg-args.js';
 import { packagerArgs } from '../src/pipeline/packager-args.js';
 import { viewerWaits, twoMinuteClip } from './latency.js';
-import { BENCH_DIR, cell, createSession, fetchPair, get, median, round, startServerProcess, summary, timed, type Scenario } from './support.js';
+import { BENCH_DIR, cell, makeBenchClip, createSession, fetchPair, get, median, round, startServerProcess, summary, timed, type Scenario } from './support.js';
 
 const REPEATS = 3;
 const VIDEO = 'video-720p';
@@ -17,18 +17,8 @@ const PACKAGER = 'node_modules/shaka-packager/bin/packager-linux-x64';
 
 async function oneMinuteClip(): Promise<{ dir: string; file: string; seconds: number }> {
   const dir = path.join(BENCH_DIR, 'media-1min');
-  const file = 'one-min-1080p.mp4';
-  const target = path.join(dir, file);
-  if (!(await stat(target).then((s) => s.size > 0, () => false))) {
-    await mkdir(dir, { recursive: true });
-    await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30:duration=60',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=4:sample_rate=48000:duration=60',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '26', '-g', '60', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-ac', '2', `${target}.partial.mp4`]);
-    await execa('mv', [`${target}.partial.mp4`, target]);
-  }
-  return { dir, file, seconds: 60 };
+  await makeBenchClip(dir, 'one-min-1080p.mp4', 60);
+  return { dir, file: 'one-min-1080p.mp4', seconds: 60 };
 }
 
 /** ffmpeg's arguments for a whole-title run, exactly as the server builds them, with another output. */

@@ -51,22 +51,26 @@ export async function startServerProcess(name: string, env: Record<string, strin
   };
 }
 
-/** A 10-minute 1080p30 clip with audio, made once and kept in the bench folder. */
-export async function longClip(): Promise<{ dir: string; file: string; seconds: number }> {
-  const dir = path.join(BENCH_DIR, 'media');
-  const file = 'long-1080p.mp4';
-  const seconds = 600;
+/** A lavfi test clip (moving picture + tone) made once into `dir/file` and reused by later runs. */
+export async function makeBenchClip(dir: string, file: string, seconds: number, size = '1920x1080'): Promise<string> {
   const target = path.join(dir, file);
   if (!(await stat(target).then((s) => s.size > 0, () => false))) {
     await mkdir(dir, { recursive: true });
     await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
+      '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30:duration=${seconds}`,
       '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${seconds}`,
       '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-pix_fmt', 'yuv420p',
       '-c:a', 'aac', '-ac', '2', `${target}.partial.mp4`]);
     await execa('mv', [`${target}.partial.mp4`, target]);
   }
-  return { dir, file, seconds };
+  return target;
+}
+
+/** A 10-minute 1080p30 clip with audio, made once and kept in the bench folder. */
+export async function longClip(): Promise<{ dir: string; file: string; seconds: number }> {
+  const dir = path.join(BENCH_DIR, 'media');
+  await makeBenchClip(dir, 'long-1080p.mp4', 600);
+  return { dir, file: 'long-1080p.mp4', seconds: 600 };
 }
 
 /** GET that must answer 200 with a body: a bench never times a failure. */

@@ -15,7 +15,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { BENCH_DIR, cell, createSession, median, round, startServerProcess, type Scenario, type ServerProcess } from './support.js';
+import { BENCH_DIR, cell, createSession, makeBenchClip, median, round, startServerProcess, type Scenario, type ServerProcess } from './support.js';
 
 const CLIP_SECONDS = 40;
 const SEGMENT_COUNT = 10; // 40 s at the default SEGMENT_SECONDS=4
@@ -70,18 +70,8 @@ interface Sample {
 /** A 40 s 1080p30 clip with audio, made once and kept in the bench folder. */
 async function warmClip(): Promise<{ dir: string; file: string }> {
   const dir = path.join(BENCH_DIR, 'media');
-  const file = 'warm-1080p.mp4';
-  const target = path.join(dir, file);
-  if (!(await stat(target).then((s) => s.size > 0, () => false))) {
-    await mkdir(dir, { recursive: true });
-    await execa('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${CLIP_SECONDS}`,
-      '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=48000:duration=${CLIP_SECONDS}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-ac', '2', `${target}.partial.mp4`]);
-    await execa('mv', [`${target}.partial.mp4`, target]);
-  }
-  return { dir, file };
+  await makeBenchClip(dir, 'warm-1080p.mp4', CLIP_SECONDS);
+  return { dir, file: 'warm-1080p.mp4' };
 }
 
 /** GET that must answer 200, a non-empty body and the expected content type. */
