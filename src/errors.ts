@@ -33,7 +33,3 @@ export class SeekwellError extends Error {
     this.details = options?.details;
   }
 }
-
-export function isSeekwellError(error: unknown, code?: ErrorCode): error is SeekwellError {
-  return error instanceof SeekwellError && (code === undefined || error.code === code);
-}

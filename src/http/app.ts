@@ -109,7 +109,18 @@ export function sessionUrls(id: string): { dash: string; hls: string } {
   return { dash: `/sessions/${id}/stream.mpd`, hls: `/sessions/${id}/stream.m3u8` };
 }
 
+// A session's manifests never change: rendered once each, on first request.
+const rendered = new WeakMap<Session, Map<string, string>>();
+
 function renderManifest(session: Session, file: string): string {
+  let cache = rendered.get(session);
+  if (!cache) rendered.set(session, (cache = new Map()));
+  let text = cache.get(file);
+  if (text === undefined) cache.set(file, (text = renderManifestOnce(session, file)));
+  return text;
+}
+
+function renderManifestOnce(session: Session, file: string): string {
   const { model } = session.title.plan;
   const baseUrl = `/sessions/${session.id}/`;
   if (file === 'stream.mpd') return renderMpd(model, { baseUrl });

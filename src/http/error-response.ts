@@ -27,10 +27,6 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 /** Seconds a client should wait before retrying a segment that timed out. */
 const RETRY_AFTER_SECONDS = '2';
 
-export function statusOf(code: ErrorCode): ContentfulStatusCode {
-  return STATUS[code];
-}
-
 /** Normalises anything thrown into a SeekwellError (a wait that timed out becomes SEGMENT_TIMEOUT). */
 export function toSeekwellError(error: unknown): SeekwellError {
   if (error instanceof SeekwellError) return error;

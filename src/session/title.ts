@@ -156,11 +156,12 @@ export class Title {
    * frontier attached to it, running otherwise, stopped when nobody watches or waits on it.
    */
   reconcile(): void {
+    const waiting = this.store.waitingIndexes();
     for (const handle of this.#runs) {
       const run = handle.run;
       if (!run) continue;
       const viewers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v);
-      const waited = this.store.waitingIndexes().some((i) => i >= handle.range.startIndex && i < handle.range.endIndex);
+      const waited = waiting.some((i) => i >= handle.range.startIndex && i < handle.range.endIndex);
       if (viewers.length === 0 && !waited) {
         void this.#stop(handle, 'no viewer');
         continue;
