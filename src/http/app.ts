@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/sessions/:id/init/:name', async (c) => {
     const session = registry.get(c.req.param('id'));
     const renditionId = stripSuffix(c.req.param('name'), '.mp4');
-    const bytes = await session.init(renditionId, waitSignal(c, session, deps.segmentWaitMs));
+    const bytes = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.init(renditionId, signal));
     return sendBytes({
       request: c.req.raw, contentType: contentTypeOf(session, renditionId),
       etag: `"init-${session.id.slice(0, 8)}-${bytes.length.toString(36)}"`, size: bytes.length, body: bufferBody(bytes),
@@ -88,10 +88,11 @@ export function createApp(deps: AppDeps): Hono {
     const parsed = parseSegmentFileName(c.req.param('name'));
     if (!parsed) throw new SeekwellError('SEGMENT_NOT_FOUND', 'segment names look like video-720p-00001.m4s');
     const cmcd = parseCmcd(c.req.query('CMCD'));
-    const segment = await session.segment(parsed.renditionId, parsed.number, waitSignal(c, session, deps.segmentWaitMs), cmcd);
+    const segment = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.segment(parsed.renditionId, parsed.number, signal, cmcd));
     return sendBytes({
       request: c.req.raw, contentType: contentTypeOf(session, parsed.renditionId),
-      etag: segment.etag, size: segment.size, body: fileBody(segment.path),
+      etag: segment.etag, size: segment.size,
+      body: fileBody(segment.handle, c.req.raw.signal), discard: () => void segment.handle.close().catch(() => {}),
     });
   });
 
@@ -130,10 +131,33 @@ function renderManifestOnce(session: Session, file: string): string {
   return playlist;
 }
 
-// A request's wait ends when the client leaves, the session closes, or SEGMENT_WAIT_MS passes.
-// Leaving does not cancel the encode: the run goes on, and a retry joins the same wait.
-function waitSignal(c: Context, session: Session, waitMs: number): AbortSignal {
-  return AbortSignal.any([c.req.raw.signal, session.signal, AbortSignal.timeout(waitMs)]);
+// A request's wait ends when the client leaves, the session closes, or SEGMENT_WAIT_MS passes
+// (SEGMENT_TIMEOUT). Leaving does not cancel the encode: the run goes on, and a retry joins the
+// same wait. The deadline is a timer this call owns: an AbortSignal.timeout() inside
+// AbortSignal.any() can be garbage-collected on Node 20 and then never fires. The timer and every
+// listener are gone once the wait settles.
+async function boundedWait<T>(c: Context, session: Session, waitMs: number, wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new SeekwellError('SEGMENT_TIMEOUT',
+    `not ready within SEGMENT_WAIT_MS (${waitMs} ms); the encode goes on, retry shortly`)), waitMs);
+  const unfollow = [c.req.raw.signal, session.signal].map((source) => follow(source, controller));
+  try {
+    return await wait(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    for (const stop of unfollow) stop();
+  }
+}
+
+/** Aborts `target` when `source` aborts, with its reason; returns how to stop listening. */
+function follow(source: AbortSignal, target: AbortController): () => void {
+  if (source.aborted) {
+    target.abort(source.reason);
+    return () => {};
+  }
+  const onAbort = (): void => target.abort(source.reason);
+  source.addEventListener('abort', onAbort, { once: true });
+  return () => source.removeEventListener('abort', onAbort);
 }
 
 function contentTypeOf(session: Session, renditionId: string): string {

@@ -1,7 +1,8 @@
-// Serving bytes: segments streamed from disk with large reads, init segments from memory; both
-// with single byte ranges (ffmpeg always sends `Range: bytes=0-`), ETag and immutable caching.
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+// Serving bytes: segments streamed from a file already open, with large reads; init segments from
+// memory; both with single byte ranges (ffmpeg always sends `Range: bytes=0-`), ETag and
+// immutable caching.
+import type { FileHandle } from 'node:fs/promises';
+import { addAbortSignal, Readable } from 'node:stream';
 import { SeekwellError } from '../errors.js';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -48,9 +49,26 @@ export interface SendOptions {
   size: number;
   /** Bytes of [start, end] as a body. */
   body(range: ByteRange): BodyInit;
+  /** Frees what `body` would have used, when no body is sent (HEAD, 304, empty, refused range). */
+  discard?(): void;
 }
 
+// Calls exactly one of `body` or `discard`, whatever the answer (a refused range included).
 export function sendBytes(options: SendOptions): Response {
+  let used = false;
+  const body = (range: ByteRange): BodyInit => {
+    const made = options.body(range);
+    used = true;
+    return made;
+  };
+  try {
+    return respond(options, body);
+  } finally {
+    if (!used) options.discard?.();
+  }
+}
+
+function respond(options: SendOptions, body: (range: ByteRange) => BodyInit): Response {
   const { request, size, etag } = options;
   const headers = new Headers({
     'Content-Type': options.contentType,
@@ -64,8 +82,7 @@ export function sendBytes(options: SendOptions): Response {
   const { start, end } = range ?? { start: 0, end: size - 1 };
   headers.set('Content-Length', String(end - start + 1));
   if (range) headers.set('Content-Range', `bytes ${start}-${end}/${size}`);
-  const body = request.method === 'HEAD' || size === 0 ? null : options.body({ start, end });
-  return new Response(body, { status: range ? 206 : 200, headers });
+  return new Response(request.method === 'HEAD' || size === 0 ? null : body({ start, end }), { status: range ? 206 : 200, headers });
 }
 
 /** If-None-Match: a list of tags, weak or strong (weak comparison), or `*`. */
@@ -75,9 +92,20 @@ function matchesEtag(header: string | null, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }
 
-export function fileBody(path: string): (range: ByteRange) => BodyInit {
-  return ({ start, end }) =>
-    Readable.toWeb(createReadStream(path, { start, end, highWaterMark: READ_CHUNK })) as unknown as BodyInit;
+/**
+ * Streams a range of an open file, which is closed when the stream ends, fails, is cancelled by
+ * the server, or when `signal` (the client leaving) aborts. A client already gone is sent nothing.
+ */
+export function fileBody(handle: FileHandle, signal?: AbortSignal): (range: ByteRange) => BodyInit {
+  return ({ start, end }) => {
+    if (signal?.aborted) {
+      void handle.close().catch(() => {});
+      return new Uint8Array(0) as unknown as BodyInit;
+    }
+    const stream = handle.createReadStream({ start, end, highWaterMark: READ_CHUNK });
+    if (signal) addAbortSignal(signal, stream);
+    return Readable.toWeb(stream) as unknown as BodyInit;
+  };
 }
 
 export function bufferBody(bytes: Buffer): (range: ByteRange) => BodyInit {

@@ -45,6 +45,11 @@ export class StoreBudget {
     this.#entries.get(keyOf(store, renditionId, index));
   }
 
+  /** Forgets one segment whose file is already gone: its bytes no longer count. */
+  forget(store: BudgetStore, renditionId: string, index: number): void {
+    this.#entries.delete(keyOf(store, renditionId, index));
+  }
+
   /** Forgets a title's segments (its files are removed by its owner). */
   dropStore(store: BudgetStore): void {
     for (const [key, entry] of this.#entries.entries()) {

@@ -1,8 +1,9 @@
 // One title's finished segments (shared by every session on the same file and settings): media
 // segments on disk under their URL names, init segments in memory (the packager rewrites
 // init.mp4 at EOF; the first complete one is the one served). Requests for something not there
-// yet share one wait per segment.
-import { mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+// yet share one wait per segment. A file that vanished from disk (a disk cleaner, another server
+// removing the folder) is found when it is opened and dropped, never served short.
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { segmentFileName } from './naming.js';
 
@@ -33,6 +34,7 @@ export class SegmentStore {
   readonly #putting = new Set<string>();
   #bytes = 0;
   #change: Deferred<void> | undefined;
+  #destroyed = false;
 
   constructor(key: string, dir: string, onStored: (renditionId: string, index: number, size: number) => void = () => {}) {
     this.key = key;
@@ -81,7 +83,7 @@ export class SegmentStore {
     const target = path.join(this.dir, segmentFileName(renditionId, index + 1));
     let info;
     try {
-      await rename(file, target);
+      await this.#moveIn(file, target);
       info = await stat(target);
     } finally {
       this.#putting.delete(key);
@@ -92,6 +94,53 @@ export class SegmentStore {
     this.#settle(key, segment);
     this.#onStored(renditionId, index, info.size);
     this.#notify();
+  }
+
+  // The store's folder may have been removed under us: made again once (unless the store was
+  // destroyed), then the move is retried.
+  async #moveIn(file: string, target: string): Promise<void> {
+    try {
+      await rename(file, target);
+    } catch (error) {
+      if (!isMissing(error) || this.#destroyed) throw error;
+      await mkdir(this.dir, { recursive: true });
+      await rename(file, target);
+    }
+  }
+
+  /**
+   * Opens a stored segment's file for reading, so the bytes sent are the ones stored even if it
+   * is evicted meanwhile. Undefined when the file is gone or no longer its stored size.
+   */
+  async openSegment(segment: StoredSegment): Promise<FileHandle | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(segment.path, 'r');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    try {
+      if ((await handle.stat()).size === segment.size) return handle;
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
+    await handle.close().catch(() => {});
+    return undefined;
+  }
+
+  /**
+   * Forgets a segment whose file is gone (nothing is deleted), so the next request makes it
+   * again. False when `segment` is no longer the stored copy (already dropped, or evicted).
+   */
+  drop(renditionId: string, index: number, segment: StoredSegment): boolean {
+    const key = segmentKey(renditionId, index);
+    if (this.#segments.get(key) !== segment) return false;
+    this.#segments.delete(key);
+    this.#bytes -= segment.size;
+    this.#notify();
+    return true;
   }
 
   /** Removes a segment from disk (a response already streaming it keeps its open file). */
@@ -146,6 +195,7 @@ export class SegmentStore {
   }
 
   async destroy(error: Error): Promise<void> {
+    this.#destroyed = true;
     this.failWaits(error);
     this.#segments.clear();
     this.#bytes = 0;
@@ -177,6 +227,10 @@ export class SegmentStore {
       throw error;
     });
   }
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 function segmentKey(renditionId: string, index: number): string {

@@ -3,6 +3,7 @@
 // after every run and child process is gone.
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -11,7 +12,13 @@ import { openMediaSource, type MediaSource, type SourceDeps } from '../media/sou
 import { StoreBudget } from '../segment/budget.js';
 import { EncoderEstimator } from './estimator.js';
 import { Session } from './session.js';
-import { Title, type TitleOptions } from './title.js';
+import { Title, type RunHandle, type TitleOptions } from './title.js';
+
+/**
+ * Longest a DELETE waits for the processes its session's departure stopped: past the stop's own
+ * SIGTERM -> SIGKILL bound (2 s), so normally they are gone when it answers.
+ */
+const DEPARTURE_STOP_WAIT_MS = 3000;
 
 export interface RegistryOptions extends TitleOptions {
   /** This server instance's folder in WORK_DIR: `store/` and `runs/` go below it. */
@@ -73,7 +80,7 @@ export class SessionRegistry {
     const startIndex = Math.min(plan.model.segmentCount - 1, Math.floor((request.startSeconds ?? 0) / plan.model.segmentSeconds));
     // randomUUID: 122 random bits, as ids must not be guessable.
     const id = randomUUID();
-    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics }, this.#log.child({ session: id }));
+    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
     this.#log.info('session opened', { session: id, media: source.relative, segments: plan.model.segmentCount, startIndex });
     return session;
@@ -113,12 +120,33 @@ export class SessionRegistry {
     return [...this.#sessions.values()];
   }
 
-  /** Ends a session: its encoder stops unless another session uses it; segments stay shared. */
+  /**
+   * Ends a session: its encoder stops unless another session uses it; segments stay shared.
+   * Resolves once the run this departure stopped has ended (bounded), never waiting on runs
+   * other sessions still use.
+   */
   async delete(id: string, reason = 'deleted'): Promise<void> {
     const session = this.get(id);
     this.#sessions.delete(id);
+    const handle = session.title.runOf(session);
     session.close(reason);
-    await session.title.settled();
+    if (handle) await this.#awaitDeparture(session.title, handle, id);
+  }
+
+  // The session's aborted waits leave the store a few microtasks after close(): only then is its
+  // run known to be nobody's, and stopped by the title's reconcile.
+  async #awaitDeparture(title: Title, handle: RunHandle, id: string): Promise<void> {
+    const ended = (async () => {
+      await handle.started;
+      await nextTurn();
+      title.reconcile();
+      if (!title.runs.includes(handle)) await handle.run?.ended;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), DEPARTURE_STOP_WAIT_MS)));
+    const timedOut = await Promise.race([ended.then(() => false, () => false), late]);
+    clearTimeout(timer);
+    if (timedOut) this.#log.warn('session deleted while its run is still stopping', { session: id, run: handle.id });
   }
 
   /** Idle sessions release their encoder; long-idle sessions are forgotten. */

@@ -1,9 +1,12 @@
 // One viewer: where it is in the title (its frontier, from requests and CMCD), how long its
 // requests waited, and its restarts. The title decides which run serves it.
+import { setMaxListeners } from 'node:events';
+import type { FileHandle } from 'node:fs/promises';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Rendition } from '../manifest/model.js';
 import type { Metrics } from '../metrics.js';
+import type { StoreBudget } from '../segment/budget.js';
 import type { StoredSegment } from '../segment/store.js';
 import type { Cmcd } from './cmcd.js';
 import type { RestartReason } from './policy.js';
@@ -12,6 +15,13 @@ import type { Title, Viewer } from './title.js';
 export interface SessionOptions {
   now: () => number;
   metrics: Metrics;
+  /** Told when a stored segment's file turns out to be gone. */
+  budget: Pick<StoreBudget, 'forget'>;
+}
+
+/** A stored segment with its file open: the caller streams from `handle` and closes it. */
+export interface OpenSegment extends StoredSegment {
+  handle: FileHandle;
 }
 
 const WAIT_SAMPLES = 200;
@@ -43,6 +53,8 @@ export class Session implements Viewer {
     this.#log = log;
     this.createdAt = options.now();
     this.lastActivity = this.createdAt;
+    // Every waiting request listens to this signal until it settles: any number may wait at once.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   /** Aborted when the session closes: every wait of this session listens to it. */
@@ -95,8 +107,8 @@ export class Session implements Viewer {
     this.#log.info('restart', { segment: index + 1, reason });
   }
 
-  /** Resolves with the segment once it is complete on disk. */
-  async segment(renditionId: string, number: number, signal: AbortSignal, cmcd?: Cmcd): Promise<StoredSegment> {
+  /** Resolves with the segment's file, open, once it is complete on disk. */
+  async segment(renditionId: string, number: number, signal: AbortSignal, cmcd?: Cmcd): Promise<OpenSegment> {
     this.#rendition(renditionId);
     const { segmentCount } = this.title.plan.model;
     if (!Number.isSafeInteger(number) || number < 1 || number > segmentCount) {
@@ -106,9 +118,25 @@ export class Session implements Viewer {
     this.#noteDemand(number - 1, cmcd);
     const started = this.#options.now();
     const onDisk = this.title.store.getSegment(renditionId, number - 1) !== undefined;
-    const segment = await this.#track(() => this.title.segment(this, renditionId, number - 1, signal));
+    const segment = await this.#track(() => this.#open(renditionId, number - 1, signal));
     this.#recordWait(this.#options.now() - started, onDisk);
     return segment;
+  }
+
+  // Never resolves with a file gone from disk: such a segment is dropped from the store and the
+  // budget, logged, and then made again (or waited for) like any segment not stored.
+  async #open(renditionId: string, index: number, signal: AbortSignal): Promise<OpenSegment> {
+    const { store } = this.title;
+    for (;;) {
+      signal.throwIfAborted();
+      const segment = await this.title.segment(this, renditionId, index, signal);
+      const handle = await store.openSegment(segment);
+      if (handle) return { ...segment, handle };
+      if (store.drop(renditionId, index, segment)) {
+        this.#options.budget.forget(store, renditionId, index);
+        this.#log.warn('stored segment file gone: making it again', { rendition: renditionId, segment: index + 1, path: segment.path });
+      }
+    }
   }
 
   /** Resolves with the rendition's init segment, starting a run at the session's start if needed. */

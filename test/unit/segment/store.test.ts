@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
@@ -64,13 +64,15 @@ describe('SegmentStore', () => {
     expect(store.bytesOnDisk).toBe(8);
   });
 
-  it('gives each segment a stable, quoted ETag', async () => {
+  it('gives each segment a stable, quoted ETag derived from its stored file', async () => {
     await store.putSegment('video-720p', 0, await runFile('one'));
     await store.putSegment('video-720p', 1, await runFile('two'));
-    const first = store.getSegment('video-720p', 0)!.etag;
-    expect(first).toMatch(/^"[^"]+"$/);
-    expect(store.getSegment('video-720p', 0)!.etag).toBe(first);
-    expect(store.getSegment('video-720p', 1)!.etag).not.toBe(first);
+    const first = store.getSegment('video-720p', 0)!;
+    expect(first.etag).toMatch(/^"[^"]+"$/);
+    // Stable: the file's identity (inode, size, mtime), so the same file always gets the same tag.
+    const { ino, size, mtimeMs } = await stat(first.path);
+    expect(first.etag).toBe(`"${ino.toString(36)}-${size.toString(36)}-${Math.round(mtimeMs).toString(36)}"`);
+    expect(store.getSegment('video-720p', 1)!.etag).not.toBe(first.etag);
   });
 
   it('keeps the first copy of a segment and leaves a later copy where it was', async () => {
@@ -191,5 +193,80 @@ describe('abortable', () => {
     const promise = abortable(new Promise<never>(() => {}), controller.signal);
     controller.abort(new Error('timeout'));
     await expect(promise).rejects.toThrow('timeout');
+  });
+});
+
+// Regression (issue 12, defect 3): a stored segment whose file had vanished was served as a 200
+// with the full Content-Length and no body, to every session, forever.
+describe('SegmentStore: files gone from disk', () => {
+  it('opens a stored segment whose bytes stay readable after it is evicted', async () => {
+    await store.putSegment('video-720p', 0, await runFile('segment zero'));
+    const handle = await store.openSegment(store.getSegment('video-720p', 0)!);
+    expect(handle).toBeDefined();
+    await store.evict('video-720p', 0);
+    expect(await handle!.readFile('utf8')).toBe('segment zero');
+    await handle!.close();
+  });
+
+  it('reports a segment whose file vanished as not openable, and drop() forgets it', async () => {
+    await store.putSegment('video-720p', 0, await runFile('zero'));
+    await store.putSegment('video-720p', 1, await runFile('one'));
+    const segment = store.getSegment('video-720p', 0)!;
+    await rm(segment.path);
+    await expect(store.openSegment(segment)).resolves.toBeUndefined();
+    expect(store.drop('video-720p', 0, segment)).toBe(true);
+    expect(store.getSegment('video-720p', 0)).toBeUndefined();
+    expect(store.numbers('video-720p')).toEqual([2]);
+    expect(store.bytesOnDisk).toBe('one'.length);
+    expect(store.drop('video-720p', 0, segment)).toBe(false);
+    expect(store.bytesOnDisk).toBe('one'.length);
+  });
+
+  it('treats a file no longer its stored size as gone', async () => {
+    await store.putSegment('audio', 2, await runFile('a whole segment'));
+    const segment = store.getSegment('audio', 2)!;
+    await writeFile(segment.path, 'cut');
+    await expect(store.openSegment(segment)).resolves.toBeUndefined();
+  });
+
+  it('keeps a newer copy stored after the vanished one was dropped', async () => {
+    await store.putSegment('video-720p', 4, await runFile('old'));
+    const old = store.getSegment('video-720p', 4)!;
+    await rm(old.path);
+    store.drop('video-720p', 4, old);
+    await store.putSegment('video-720p', 4, await runFile('made again'));
+    const fresh = store.getSegment('video-720p', 4)!;
+    expect(store.drop('video-720p', 4, old)).toBe(false);
+    expect(store.getSegment('video-720p', 4)).toBe(fresh);
+    const handle = (await store.openSegment(fresh))!;
+    expect(await handle.readFile('utf8')).toBe('made again');
+    await handle.close();
+  });
+
+  it('resolves a wait for the segment with the copy made again, and wakes pending decisions on drop', async () => {
+    await store.putSegment('video-720p', 6, await runFile('six'));
+    const segment = store.getSegment('video-720p', 6)!;
+    await rm(segment.path);
+    const change = store.nextChange(never());
+    store.drop('video-720p', 6, segment);
+    const noChange = new Promise((resolve) => setTimeout(() => resolve('no change'), 50));
+    expect(await Promise.race([change.then(() => 'changed'), noChange])).toBe('changed');
+    const wait = store.waitForSegment('video-720p', 6, never());
+    expect(await stateOf(wait)).toBe('pending');
+    await store.putSegment('video-720p', 6, await runFile('six again'));
+    expect(await readFile((await wait).path, 'utf8')).toBe('six again');
+  });
+
+  it('stores segments again after its whole folder was removed', async () => {
+    await store.putSegment('video-720p', 0, await runFile('zero'));
+    await rm(store.dir, { recursive: true, force: true });
+    await store.putSegment('video-720p', 1, await runFile('one'));
+    expect(await readFile(store.getSegment('video-720p', 1)!.path, 'utf8')).toBe('one');
+  });
+
+  it('does not make its folder again once destroyed', async () => {
+    await store.destroy(new Error('closed'));
+    await expect(store.putSegment('video-720p', 0, await runFile('late'))).rejects.toThrow();
+    await expect(access(store.dir)).rejects.toThrow();
   });
 });

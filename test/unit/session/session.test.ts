@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log.js';
+import { Metrics } from '../../../src/metrics.js';
+import { StoreBudget } from '../../../src/segment/budget.js';
+import { SegmentStore } from '../../../src/segment/store.js';
+import { Session } from '../../../src/session/session.js';
+import type { Title } from '../../../src/session/title.js';
+
+// Session.segment hands out the segment's file already open (issue 12, defect 3): a stored
+// segment whose file vanished is dropped from the store and the budget and made again.
+
+let scratch = '';
+let store: SegmentStore;
+let budget: StoreBudget;
+let logged: Record<string, unknown>[];
+let session: Session;
+let titleCalls: number;
+
+// The parts of a Title a Session uses; `segment` behaves as Title's does: stored, or wait for it.
+function fakeTitle(): Title {
+  return {
+    plan: { model: { segmentCount: 10, segmentSeconds: 4, video: { id: 'video-720p' }, audio: undefined } },
+    windowSegments: 2,
+    store,
+    segment: (_viewer: unknown, renditionId: string, index: number, signal: AbortSignal) => {
+      titleCalls++;
+      return store.getSegment(renditionId, index) ? Promise.resolve(store.getSegment(renditionId, index)!) : store.waitForSegment(renditionId, index, signal);
+    },
+    detach: () => {},
+  } as unknown as Title;
+}
+
+let fileSeq = 0;
+
+async function produce(index: number, content: string): Promise<void> {
+  const file = join(scratch, `run-${++fileSeq}.m4s`);
+  await writeFile(file, content);
+  await store.putSegment('video-720p', index, file);
+}
+
+beforeEach(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'seekwell-session-'));
+  budget = new StoreBudget(1 << 30, () => false);
+  store = new SegmentStore('title-key', join(scratch, 'store'), (renditionId, index, size) => budget.add(store, renditionId, index, size));
+  await store.open();
+  logged = [];
+  titleCalls = 0;
+  const log = createLogger('warn', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+  session = new Session('s1', fakeTitle(), 0, { now: Date.now, metrics: new Metrics(), budget }, log);
+});
+
+afterEach(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const never = (): AbortSignal => new AbortController().signal;
+
+describe('Session.segment', () => {
+  it('resolves with the stored segment and its file open', async () => {
+    await produce(0, 'segment one');
+    const segment = await session.segment('video-720p', 1, never());
+    expect(segment.size).toBe('segment one'.length);
+    expect(await segment.handle.readFile('utf8')).toBe('segment one');
+    await segment.handle.close();
+  });
+
+  it('drops a stored segment whose file vanished from the store and the budget, warns, and waits for it to be made again', async () => {
+    await produce(0, 'first copy');
+    await produce(1, 'another');
+    const vanished = store.getSegment('video-720p', 0)!;
+    await rm(vanished.path);
+    expect(budget.bytes).toBe('first copy'.length + 'another'.length);
+
+    const pending = session.segment('video-720p', 1, never());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.getSegment('video-720p', 0)).toBeUndefined();
+    expect(store.waitingIndexes()).toEqual([0]);
+    expect(budget.bytes).toBe('another'.length);
+    expect(logged).toEqual([expect.objectContaining({ level: 'warn', rendition: 'video-720p', segment: 1, path: vanished.path })]);
+    expect(String(logged[0]!.msg)).toContain('gone');
+
+    await produce(0, 'made again');
+    const segment = await pending;
+    expect(await segment.handle.readFile('utf8')).toBe('made again');
+    await segment.handle.close();
+    expect(titleCalls).toBe(2);
+    expect(budget.bytes).toBe('made again'.length + 'another'.length);
+  });
+
+  it('gives up with the request\'s reason when the segment made again does not come in time', async () => {
+    await produce(0, 'zero');
+    await rm(store.getSegment('video-720p', 0)!.path);
+    const controller = new AbortController();
+    const pending = session.segment('video-720p', 1, controller.signal);
+    const reason = new Error('timed out');
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(pending).rejects.toBe(reason);
+    expect(store.waitingIndexes()).toEqual([]);
+  });
+
+  it('never sends a file cut short: it is made again too', async () => {
+    await produce(0, 'the whole segment');
+    await writeFile(store.getSegment('video-720p', 0)!.path, 'cut');
+    const pending = session.segment('video-720p', 1, never());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await produce(0, 'the whole segment, again');
+    const segment = await pending;
+    expect(await segment.handle.readFile('utf8')).toBe('the whole segment, again');
+    await segment.handle.close();
+    expect(await readFile(segment.path, 'utf8')).toBe('the whole segment, again');
+  });
+
+  // Each waiting request listens to the session's signal until it settles (issue 12, defect 1).
+  it('lets any number of requests wait on its signal without a listener-leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): number => warnings.push(warning);
+    process.on('warning', onWarning);
+    const listeners = Array.from({ length: 50 }, () => () => {});
+    for (const listener of listeners) session.signal.addEventListener('abort', listener);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    process.off('warning', onWarning);
+    for (const listener of listeners) session.signal.removeEventListener('abort', listener);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
