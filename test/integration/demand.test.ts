@@ -64,6 +64,14 @@ async function cpuTicks(pid: number): Promise<number> {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** The value of an unlabelled sample in GET /metrics; fails when the sample is not there. */
+async function metricValue(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sample = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+  expect(sample, `${name} in /metrics`).not.toBeNull();
+  return Number(sample![1]);
+}
+
 async function folderBytes(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -185,7 +193,8 @@ describe('the shared segment store', () => {
       const made = new Map<string, Buffer>();
       for (let n = 1; n <= 5; n++) for (const t of TRACKS) made.set(`${t}-${n}`, await first.segment(t, n));
       await fetch(first.url('').replace('/sessions/', '/api/sessions/').replace(/\/$/, ''), { method: 'DELETE' });
-      const runsBefore = /^seekwell_runs_started_total (\d+)$/m.exec(await (await fetch(`${srv.base}/metrics`)).text())?.[1];
+      const runsBefore = await metricValue(srv.base, 'seekwell_runs_started_total');
+      expect(runsBefore).toBeGreaterThanOrEqual(1);
       const second = new Player(srv.base, await createSession(srv.base, 'shared.mp4'));
       await second.init();
       for (let n = 1; n <= 5; n++) {
@@ -194,8 +203,7 @@ describe('the shared segment store', () => {
       const status = await second.status();
       expect(status.run).toBeUndefined();
       expect(status.waitMs.p95).toBeLessThan(1000);
-      const runsAfter = /^seekwell_runs_started_total (\d+)$/m.exec(await (await fetch(`${srv.base}/metrics`)).text())?.[1];
-      expect(runsAfter).toBe(runsBefore);
+      expect(await metricValue(srv.base, 'seekwell_runs_started_total')).toBe(runsBefore);
     } finally {
       await srv.close();
     }
@@ -221,8 +229,7 @@ describe('the byte budget', () => {
       const window = 5 * largestPair;
       expect(largestFolder).toBeGreaterThan(budget / 2);
       expect(largestFolder).toBeLessThanOrEqual(budget + window);
-      const metrics = await (await fetch(`${srv.base}/metrics`)).text();
-      expect(Number(/^seekwell_store_evictions_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(await metricValue(srv.base, 'seekwell_store_evictions_total')).toBeGreaterThan(0);
     } finally {
       await srv.close();
     }

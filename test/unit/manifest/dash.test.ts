@@ -91,7 +91,7 @@ describe('renderMpd', () => {
 
   it('omits the lang attribute when the source language is unknown', () => {
     const [, audio] = parseMpd(renderMpd(buildModel({ audio: { language: undefined } }))).sets;
-    expect(audio).toBeDefined();
+    expect(audio).toMatchObject({ contentType: 'audio' });
     expect(audio).not.toHaveProperty('lang');
   });
 
@@ -111,7 +111,9 @@ describe('renderMpd', () => {
 
   it('expands the media template for the first and last numbers to the segment URLs', () => {
     const model = buildModel({ durationSeconds: 119.967 });
-    for (const set of parseMpd(renderMpd(model)).sets) {
+    const { sets } = parseMpd(renderMpd(model));
+    expect(sets.map((set) => set['contentType'])).toEqual(['video', 'audio']);
+    for (const set of sets) {
       const rep = representation(set);
       const media = String((rep['SegmentTemplate'] as Node)['media']);
       const id = String(rep['id']);

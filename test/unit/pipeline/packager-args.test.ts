@@ -8,6 +8,8 @@ const STREAMS = [
 
 describe('packagerArgs', () => {
   const args = packagerArgs('/dev/stdin', [...STREAMS], 4);
+  // The stream descriptors come first, one per rendition.
+  const descriptors = args.slice(0, STREAMS.length);
 
   it('writes one stream descriptor per rendition, in order, reading the given input', () => {
     expect(args.slice(0, 2)).toEqual([
@@ -17,14 +19,16 @@ describe('packagerArgs', () => {
   });
 
   it('uses directories relative to the run directory', () => {
-    for (const descriptor of args.slice(0, 2)) {
+    expect(descriptors.filter((d) => d.startsWith('in='))).toHaveLength(STREAMS.length);
+    for (const descriptor of descriptors) {
       expect(descriptor).not.toMatch(/init_segment=\//);
       expect(descriptor).not.toMatch(/segment_template=\//);
     }
   });
 
   it('names segment files after their start time, not a per-run counter', () => {
-    for (const descriptor of args.slice(0, 2)) {
+    expect(descriptors.filter((d) => d.startsWith('in='))).toHaveLength(STREAMS.length);
+    for (const descriptor of descriptors) {
       expect(descriptor).toContain('$Time$');
       expect(descriptor).not.toContain('$Number$');
     }
