@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { planPlayback } from '../src/media/plan.js';
 import { createProber } from '../src/media/probe.js';
+import { createTrackAnalyser } from '../src/media/tracks.js';
 import { ffmpegArgs } from '../src/pipeline/ffmpeg-args.js';
 import { packagerArgs } from '../src/pipeline/packager-args.js';
 import { viewerWaits, twoMinuteClip } from './latency.js';
@@ -24,7 +25,7 @@ async function oneMinuteClip(): Promise<{ dir: string; file: string; seconds: nu
 /** ffmpeg's arguments for a whole-title run, exactly as the server builds them, with another output. */
 async function wholeTitleArgs(file: string, output: string[]): Promise<{ args: string[]; seconds: number; plan: ReturnType<typeof planPlayback> }> {
   const info = await createProber('ffprobe')(file);
-  const plan = planPlayback(info, 4);
+  const plan = planPlayback(info, await createTrackAnalyser('ffprobe', 'ffmpeg')(info, info.demuxer), 4);
   const args = ffmpegArgs(`file:${file}`, info.demuxer, plan, { startIndex: 0, endIndex: plan.model.segmentCount });
   return { args: [...args.slice(0, -3), ...output], seconds: plan.model.durationSeconds, plan };
 }

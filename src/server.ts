@@ -11,6 +11,7 @@ import { ensureDemo } from './media/demo.js';
 import { createRemuxer } from './media/ingest.js';
 import { listMedia } from './media/library.js';
 import { createProber } from './media/probe.js';
+import { createTrackAnalyser } from './media/tracks.js';
 import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
 import { claimSessionsDir } from './segment/work-dir.js';
 import { Metrics, type Gauges } from './metrics.js';
@@ -59,7 +60,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     launcher: versions.launcher,
     maxRunSegments: MAX_RUN_SEGMENTS,
     now: options.now ?? Date.now,
-  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')) }, metrics, log);
+  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')),
+    analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath) }, metrics, log);
   const app = createApp({
     registry,
     listMedia: () => listMedia(mediaDir, probe),

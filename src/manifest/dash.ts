@@ -17,7 +17,8 @@ const builder = new XMLBuilder({
 
 /** Renders a static, isoff-live MPD listing every segment of the title. */
 export function renderMpd(model: ManifestModel, options: ManifestOptions = {}): string {
-  const adaptationSets: XmlNode[] = [videoAdaptationSet(model, model.video)];
+  const adaptationSets: XmlNode[] = [];
+  if (model.video) adaptationSets.push(videoAdaptationSet(model, model.video));
   if (model.audio) adaptationSets.push(audioAdaptationSet(model, model.audio));
   return builder.build({
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },

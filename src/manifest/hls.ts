@@ -5,11 +5,19 @@ import { initUrl, mediaPlaylistName, segmentUrl } from '../segment/naming.js';
 
 const AUDIO_GROUP = 'audio';
 
-/** The multivariant playlist: one audio rendition group (if any) and one video variant. */
+/**
+ * The multivariant playlist: one audio rendition group (if any) and one video variant; for an
+ * audio-only title, one variant that is the audio playlist itself.
+ */
 export function renderMultivariantPlaylist(model: ManifestModel, options: ManifestOptions = {}): string {
   const { video, audio } = model;
   const base = options.baseUrl ?? '';
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  if (!video) {
+    const only = audio!;
+    lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${only.bandwidth},CODECS=${quoted(only.codecs)}`, base + mediaPlaylistName(only.id));
+    return toPlaylist(lines);
+  }
   if (audio) {
     const media = [
       'TYPE=AUDIO',
@@ -56,7 +64,7 @@ export function renderMediaPlaylist(model: ManifestModel, renditionId: string): 
 }
 
 function findRendition(model: ManifestModel, renditionId: string): Rendition | undefined {
-  if (model.video.id === renditionId) return model.video;
+  if (model.video?.id === renditionId) return model.video;
   if (model.audio?.id === renditionId) return model.audio;
   return undefined;
 }

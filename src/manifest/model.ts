@@ -49,7 +49,8 @@ export interface ManifestModel {
   timescale: number;
   /** Media time of content time 0, in seconds (X = D): media time = content time + X. */
   presentationTimeOffsetSeconds: number;
-  video: VideoRendition;
+  /** Undefined for an audio-only title; at least one of video and audio is present. */
+  video: VideoRendition | undefined;
   audio: AudioRendition | undefined;
 }
 
@@ -57,4 +58,9 @@ export interface ManifestModel {
 export function segmentDuration(model: Pick<ManifestModel, 'durationSeconds' | 'segmentSeconds' | 'segmentCount'>, number: number): number {
   if (number < model.segmentCount) return model.segmentSeconds;
   return model.durationSeconds - (model.segmentCount - 1) * model.segmentSeconds;
+}
+
+/** The model's renditions, video first. */
+export function renditionsOf(model: Pick<ManifestModel, 'video' | 'audio'>): Rendition[] {
+  return [model.video, model.audio].filter((r) => r !== undefined);
 }

@@ -12,12 +12,18 @@ const CONTAINERS: Record<string, { demuxer: string; remux: boolean }> = {
   asf: { demuxer: 'asf', remux: false },
   mxf: { demuxer: 'mxf', remux: false },
   nut: { demuxer: 'nut', remux: false },
+  // Audio-only files: FLAC and WAV seek exactly (seek tables, fixed frames).
+  flac: { demuxer: 'flac', remux: false },
+  wav: { demuxer: 'wav', remux: false },
   // ffmpeg's -ss is not key-frame accurate on these (PIPELINE.md): remuxed to MKV once at ingest.
   mpegts: { demuxer: 'mpegts', remux: true },
   mpeg: { demuxer: 'mpeg', remux: true },
   h264: { demuxer: 'h264', remux: true },
   hevc: { demuxer: 'hevc', remux: true },
   mpegvideo: { demuxer: 'mpegvideo', remux: true },
+  // MP3 seeks by estimate (bitrate or a coarse TOC), raw ADTS AAC has no index at all.
+  mp3: { demuxer: 'mp3', remux: true },
+  aac: { demuxer: 'aac', remux: true },
 };
 
 /** The demuxer names passed to -format_whitelist. */

@@ -34,7 +34,7 @@ async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo,
     '-nostdin', '-hide_banner', '-loglevel', 'error',
     '-protocol_whitelist', 'file', '-format_whitelist', FORMAT_WHITELIST, '-f', info.demuxer,
     '-i', toFfmpegInput(info.absolute),
-    '-map', `0:${info.video.index}`, ...info.audio.map((a) => ['-map', `0:${a.index}`]).flat(),
+    ...[info.video, ...info.audio].flatMap((t) => (t ? ['-map', `0:${t.index}`] : [])),
     '-c', 'copy', '-copyts', '-f', 'matroska', toFfmpegInput(partial),
   ], { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
   if (result.exitCode !== 0) {

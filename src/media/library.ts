@@ -7,7 +7,8 @@ import type { MediaInfo, ProbeMedia } from './probe.js';
 export interface LibraryEntry {
   path: string;
   durationSeconds: number;
-  video: { codec: string; width: number; height: number; frameRate: string };
+  /** Null for an audio-only file. Width and height are the stored picture's, before rotation. */
+  video: { codec: string; width: number; height: number; frameRate: string; rotation: number } | null;
   audio: { codec: string; channels: number; sampleRate: number; language: string | undefined }[];
 }
 
@@ -42,11 +43,14 @@ async function walk(root: string, prefix: string, depth: number, out: string[]):
 }
 
 function toEntry(relative: string, info: MediaInfo): LibraryEntry {
-  const { num, den } = info.video.frameRate;
+  const v = info.video;
   return {
     path: relative,
     durationSeconds: info.durationSeconds,
-    video: { codec: info.video.codec, width: info.video.width, height: info.video.height, frameRate: den === 1 ? String(num) : `${num}/${den}` },
+    video: v ? {
+      codec: v.codec, width: v.width, height: v.height, rotation: v.rotation,
+      frameRate: v.frameRate.den === 1 ? String(v.frameRate.num) : `${v.frameRate.num}/${v.frameRate.den}`,
+    } : null,
     audio: info.audio.map(({ codec, channels, sampleRate, language }) => ({ codec, channels, sampleRate, language })),
   };
 }

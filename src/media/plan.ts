@@ -1,17 +1,30 @@
 // From a probed file to everything decided before encoding: the rendition ladder, the segment
 // plan and the exact encoder settings. Manifests are rendered from this; so are ffmpeg's arguments.
 import type { ManifestModel } from '../manifest/model.js';
-import type { MediaInfo, Rational } from './probe.js';
+import { pictureName, planPicture, type PictureSpec } from './picture.js';
+import type { MediaInfo, Rational, VideoStreamInfo } from './probe.js';
+import type { TrackAnalysis, TrackExtent } from './tracks.js';
 
 export const TIMESCALE = 90_000;
-const MAX_VIDEO_HEIGHT = 720;
 const AUDIO_BITRATE = 128_000;
 const AUDIO_SAMPLE_RATE = 48_000;
+const AAC_FRAME_SAMPLES = 1024;
 
-export interface VideoEncodeSpec {
+/**
+ * Where a source track has real media, in content seconds (0 = the earliest track's start). The
+ * title lasts until the longest track ends; every track is padded to fill it (audio with silence,
+ * video by holding its first frame before it starts and its last frame after it ends).
+ */
+export interface TrackSpan {
+  startSeconds: number;
+  endSeconds: number;
+  /** Start of the last frame: the one held after the track ends. */
+  lastSeconds: number;
+}
+
+export interface VideoEncodeSpec extends PictureSpec {
   sourceIndex: number;
-  width: number;
-  height: number;
+  span: TrackSpan;
   frameRate: Rational;
   /** x264 settings are part of the timeline (profile, B-frames, edit list): never vary per run. */
   preset: 'veryfast';
@@ -19,12 +32,14 @@ export interface VideoEncodeSpec {
   profile: 'high';
   /** H.264 level as ffmpeg takes it ("3.1"); its level_idc is in the codecs string. */
   level: string;
+  levelIdc: number;
   maxrateBps: number;
   bufsizeBits: number;
 }
 
 export interface AudioEncodeSpec {
   sourceIndex: number;
+  span: TrackSpan;
   bitrateBps: number;
   sampleRate: number;
   channels: number;
@@ -32,43 +47,66 @@ export interface AudioEncodeSpec {
 
 export interface PlaybackPlan {
   model: ManifestModel;
-  /** Source start time (format.start_time): content time 0. */
+  /** Absolute time of content time 0: the earliest track's first timestamp. */
   sourceStartSeconds: number;
-  video: VideoEncodeSpec;
+  /** The file's start time (format.start_time): what ffmpeg's input -ss counts from. */
+  fileStartSeconds: number;
+  /** Undefined for an audio-only title. */
+  video: VideoEncodeSpec | undefined;
   audio: AudioEncodeSpec | undefined;
 }
 
-/** Plans one video rendition (<= 720 lines, source aspect) and one stereo AAC rendition. */
-export function planPlayback(info: MediaInfo, segmentSeconds: number): PlaybackPlan {
-  const height = evenFloor(Math.min(MAX_VIDEO_HEIGHT, info.video.height));
-  const width = evenRound((info.video.displayWidth * height) / info.video.height);
-  const fps = info.video.frameRate.num / info.video.frameRate.den;
-  const maxrateBps = videoMaxrate(height, fps);
-  const level = h264Level(width, height, fps);
-  const { segmentCount, durationSeconds } = planSegments(info.durationSeconds, segmentSeconds, 1 / fps);
+/**
+ * Plans one video rendition (short side <= 720, upright, display aspect kept; none for an
+ * audio-only file) and one stereo AAC rendition over the title's extent: from the earliest
+ * track's first packet to the latest track's end (not the container's duration, which can run
+ * past every track or fall short).
+ */
+export function planPlayback(info: MediaInfo, tracks: TrackAnalysis, segmentSeconds: number): PlaybackPlan {
   const source = info.audio[0];
-  const video: VideoEncodeSpec = {
-    sourceIndex: info.video.index, width, height, frameRate: info.video.frameRate,
-    preset: 'veryfast', crf: 23, profile: 'high', level: level.name, maxrateBps, bufsizeBits: maxrateBps * 2,
+  const extents = [info.video, source].filter((t) => t !== undefined).map((t) => extentOf(tracks, t.index, info));
+  const contentStart = Math.min(...extents.map((e) => e.startSeconds));
+  const contentEnd = Math.max(...extents.map((e) => e.endSeconds));
+  const spanOf = (index: number): TrackSpan => {
+    const e = extentOf(tracks, index, info);
+    return { startSeconds: e.startSeconds - contentStart, endSeconds: e.endSeconds - contentStart, lastSeconds: e.lastSeconds - contentStart };
   };
-  const audio = source && { sourceIndex: source.index, bitrateBps: AUDIO_BITRATE, sampleRate: AUDIO_SAMPLE_RATE, channels: 2 };
+  const video = info.video && planVideo(info.video, tracks, spanOf(info.video.index));
+  // The shortest unit a segment can hold: a video frame, or an AAC frame without video.
+  const frameSeconds = video ? video.frameRate.den / video.frameRate.num : AAC_FRAME_SAMPLES / AUDIO_SAMPLE_RATE;
+  const { segmentCount, durationSeconds } = planSegments(contentEnd - contentStart, segmentSeconds, frameSeconds);
+  const audio = source && {
+    sourceIndex: source.index, span: spanOf(source.index), bitrateBps: AUDIO_BITRATE, sampleRate: AUDIO_SAMPLE_RATE, channels: 2,
+  };
   return {
-    sourceStartSeconds: info.startSeconds,
+    sourceStartSeconds: contentStart,
+    fileStartSeconds: info.startSeconds,
     video,
     audio,
     model: {
       durationSeconds, segmentSeconds, segmentCount, timescale: TIMESCALE,
       presentationTimeOffsetSeconds: segmentSeconds,
-      video: {
-        kind: 'video', id: `video-${height}p`, width, height, frameRate: info.video.frameRate,
-        codecs: `avc1.6400${level.idc.toString(16).padStart(2, '0')}`,
-        bandwidth: Math.round(maxrateBps * 1.1),
+      video: video && {
+        kind: 'video', id: pictureName(video), width: video.width, height: video.height, frameRate: video.frameRate,
+        codecs: `avc1.6400${video.levelIdc.toString(16).padStart(2, '0')}`,
+        bandwidth: Math.round(video.maxrateBps * 1.1),
       },
       audio: source && {
         kind: 'audio', id: 'audio', codecs: 'mp4a.40.2', bandwidth: Math.round(AUDIO_BITRATE * 1.1),
         sampleRate: AUDIO_SAMPLE_RATE, channels: 2, ...(source.language ? { language: source.language } : {}),
       },
     },
+  };
+}
+
+function planVideo(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan): VideoEncodeSpec {
+  const picture = planPicture(source, tracks);
+  const fps = source.frameRate.num / source.frameRate.den;
+  const maxrateBps = videoMaxrate(Math.min(picture.width, picture.height), fps);
+  const level = h264Level(picture.width, picture.height, fps);
+  return {
+    ...picture, sourceIndex: source.index, span, frameRate: source.frameRate,
+    preset: 'veryfast', crf: 23, profile: 'high', level: level.name, levelIdc: level.idc, maxrateBps, bufsizeBits: maxrateBps * 2,
   };
 }
 
@@ -81,6 +119,13 @@ export function planSegments(duration: number, segmentSeconds: number, frameSeco
   return { segmentCount, durationSeconds: Math.min(duration, segmentCount * segmentSeconds) };
 }
 
+// A track the analysis did not reach (none in practice) spans the container's extent.
+function extentOf(tracks: TrackAnalysis, index: number, info: MediaInfo): TrackExtent {
+  const end = info.startSeconds + info.durationSeconds;
+  return tracks.extents.find((e) => e.index === index) ?? { index, startSeconds: info.startSeconds, endSeconds: end, lastSeconds: end };
+}
+
+/** Bitrate cap by the picture's short side. */
 function videoMaxrate(height: number, fps: number): number {
   const base = height <= 240 ? 400_000 : height <= 360 ? 800_000 : height <= 480 ? 1_400_000 : height <= 576 ? 2_000_000 : 3_000_000;
   return fps > 31 ? base * 1.5 : base;
@@ -101,12 +146,4 @@ export function h264Level(width: number, height: number, fps: number): { name: s
   const frameMbs = Math.ceil(width / 16) * Math.ceil(height / 16);
   const level = LEVELS.find((l) => frameMbs <= l.maxFs && frameMbs * fps <= l.maxMbps) ?? LEVELS.at(-1)!;
   return { name: level.name, idc: level.idc };
-}
-
-function evenFloor(n: number): number {
-  return Math.max(2, Math.floor(n / 2) * 2);
-}
-
-function evenRound(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
 }

@@ -11,17 +11,34 @@ export interface Rational {
   den: number;
 }
 
-export interface VideoStreamInfo {
-  index: number;
-  codec: string;
-  width: number;
-  height: number;
-  /** Width the picture is displayed at (sample aspect ratio applied). */
-  displayWidth: number;
-  frameRate: Rational;
+interface StreamTiming {
+  /** Seconds per tick of the stream's timestamps. */
+  timeBase: number;
+  /** The stream's first timestamp in absolute seconds, when the container says. */
+  startSeconds: number | undefined;
 }
 
-export interface AudioStreamInfo {
+export interface VideoStreamInfo extends StreamTiming {
+  index: number;
+  codec: string;
+  /** Stored size, before rotation. */
+  width: number;
+  height: number;
+  /** Width the stored picture is displayed at (sample aspect ratio applied), before rotation. */
+  displayWidth: number;
+  frameRate: Rational;
+  /** Clockwise display rotation in degrees (0, 90, 180, 270); ffmpeg applies it when decoding. */
+  rotation: 0 | 90 | 180 | 270;
+  /** From the stream's field_order: 'interlaced' for tt/bb/tb/bt. */
+  fieldOrder: 'progressive' | 'interlaced' | 'unknown';
+  /** Top field first, when flagged interlaced. */
+  topFieldFirst: boolean;
+  /** color_transfer as ffprobe names it (`smpte2084` = PQ, `arib-std-b67` = HLG, `bt709`…). */
+  colorTransfer: string | undefined;
+  pixelFormat: string | undefined;
+}
+
+export interface AudioStreamInfo extends StreamTiming {
   index: number;
   codec: string;
   channels: number;
@@ -40,7 +57,8 @@ export interface MediaInfo {
   durationSeconds: number;
   /** The source's first timestamp (ffprobe format.start_time): content time 0. */
   startSeconds: number;
-  video: VideoStreamInfo;
+  /** The picture; undefined for audio-only files (music, podcasts, audiobooks). */
+  video: VideoStreamInfo | undefined;
   audio: AudioStreamInfo[];
 }
 
@@ -100,7 +118,13 @@ interface FfprobeStream {
   channels?: number;
   sample_rate?: string;
   disposition?: { attached_pic?: number };
-  tags?: { language?: string };
+  tags?: { language?: string; rotate?: string };
+  time_base?: string;
+  start_time?: string;
+  field_order?: string;
+  color_transfer?: string;
+  pix_fmt?: string;
+  side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 
 interface FfprobeOutput {
@@ -114,44 +138,79 @@ export function parseProbeOutput(out: FfprobeOutput, absolute: string, size: num
   const container = containerOf(formatName);
   if (!container) throw new SeekwellError('MEDIA_FORMAT_REFUSED', `container "${formatName.slice(0, 60)}" is not supported`);
   const streams = out.streams ?? [];
+  // A cover image (attached_pic) is not a picture to play: such a file is audio-only.
   const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0);
-  if (!v) throw new SeekwellError('MEDIA_NO_VIDEO', 'the file has no video stream');
+  const audio = streams.filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0);
+  if (!v && audio.length === 0) throw new SeekwellError('MEDIA_NO_STREAMS', 'the file has no video or audio stream');
   const durationSeconds = Number(out.format?.duration);
   if (!(durationSeconds > 0)) throw new SeekwellError('MEDIA_NOT_MEDIA', 'the file has no known duration');
-  const frameRate = parseRational(v.avg_frame_rate) ?? parseRational(v.r_frame_rate);
-  if (!frameRate) throw new SeekwellError('MEDIA_NOT_MEDIA', 'the video stream has no frame rate');
   return {
     absolute, size, mtimeMs, formatName,
     demuxer: container.demuxer,
     needsRemux: container.remux,
     durationSeconds,
     startSeconds: Number(out.format?.start_time ?? 0) || 0,
-    video: {
+    video: v && videoInfo(v),
+    audio: audio.map((s) => ({
+      index: s.index,
+      codec: s.codec_name ?? 'unknown',
+      channels: s.channels!,
+      sampleRate: Number(s.sample_rate) || 0,
+      language: s.tags?.language && s.tags.language !== 'und' ? s.tags.language : undefined,
+      ...timingOf(s),
+    })),
+  };
+}
+
+function videoInfo(v: FfprobeStream): VideoStreamInfo {
+  const frameRate = parseRational(v.avg_frame_rate) ?? parseRational(v.r_frame_rate);
+  if (!frameRate) throw new SeekwellError('MEDIA_NOT_MEDIA', 'the video stream has no frame rate');
+  return {
       index: v.index,
       codec: v.codec_name ?? 'unknown',
       width: v.width!,
       height: v.height ?? 0,
       displayWidth: Math.round(v.width! * sampleAspect(v.sample_aspect_ratio)),
       frameRate,
-    },
-    audio: streams
-      .filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0)
-      .map((s) => ({
-        index: s.index,
-        codec: s.codec_name ?? 'unknown',
-        channels: s.channels!,
-        sampleRate: Number(s.sample_rate) || 0,
-        language: s.tags?.language && s.tags.language !== 'und' ? s.tags.language : undefined,
-      })),
+      rotation: rotationOf(v),
+      fieldOrder: fieldOrderOf(v.field_order),
+      topFieldFirst: v.field_order === 'tt' || v.field_order === 'tb',
+      colorTransfer: v.color_transfer,
+      pixelFormat: v.pix_fmt,
+      ...timingOf(v),
   };
 }
 
-function parseRational(text: string | undefined): Rational | undefined {
+function timingOf(s: FfprobeStream): StreamTiming {
+  const timeBase = parseRational(s.time_base, Number.POSITIVE_INFINITY);
+  const start = Number(s.start_time);
+  return {
+    timeBase: timeBase ? timeBase.num / timeBase.den : 1 / 90_000,
+    startSeconds: s.start_time !== undefined && Number.isFinite(start) ? start : undefined,
+  };
+}
+
+// The display matrix's rotation is counter-clockwise and negative for a phone held upright
+// (-90); the legacy `rotate` tag is clockwise. Both become clockwise degrees.
+function rotationOf(s: FfprobeStream): VideoStreamInfo['rotation'] {
+  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix' && typeof d.rotation === 'number');
+  const degrees = matrix ? -matrix.rotation! : Number(s.tags?.rotate ?? 0) || 0;
+  const normal = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
+  return normal as VideoStreamInfo['rotation'];
+}
+
+function fieldOrderOf(flag: string | undefined): VideoStreamInfo['fieldOrder'] {
+  if (flag === 'progressive') return 'progressive';
+  if (flag === 'tt' || flag === 'bb' || flag === 'tb' || flag === 'bt') return 'interlaced';
+  return 'unknown';
+}
+
+function parseRational(text: string | undefined, max = 1000): Rational | undefined {
   const match = /^(\d+)\/(\d+)$/.exec(text ?? '');
   if (!match) return undefined;
   const num = Number(match[1]);
   const den = Number(match[2]);
-  if (num <= 0 || den <= 0 || num / den > 1000) return undefined;
+  if (num <= 0 || den <= 0 || num / den > max) return undefined;
   return { num, den };
 }
 

@@ -74,7 +74,7 @@ export class SessionRegistry {
     this.#assertOpen();
     const source = await openMediaSource(this.#source, request.media);
     this.#assertOpen();
-    const plan = planPlayback(source.info, this.#options.segmentSeconds);
+    const plan = planPlayback(source.info, source.tracks, this.#options.segmentSeconds);
     const key = titleKey(source.info, plan);
     const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
     const startIndex = Math.min(plan.model.segmentCount - 1, Math.floor((request.startSeconds ?? 0) / plan.model.segmentSeconds));

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Rendition } from '../manifest/model.js';
+import { renditionsOf, type Rendition } from '../manifest/model.js';
 import type { Metrics } from '../metrics.js';
 import type { StoreBudget } from '../segment/budget.js';
 import type { StoredSegment } from '../segment/store.js';
@@ -67,8 +67,7 @@ export class Session implements Viewer {
   }
 
   get renditions(): Rendition[] {
-    const { video, audio } = this.title.plan.model;
-    return audio ? [video, audio] : [video];
+    return renditionsOf(this.title.plan.model);
   }
 
   /** Median and 95th percentile of this session's recent segment waits, in milliseconds. */

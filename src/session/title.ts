@@ -292,6 +292,12 @@ export class Title {
       if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#startRun(viewer, orphans[0]!, 'no-run');
       else this.store.failWaits(end.error, inRange);
     } else if (end.kind === 'finished' && orphans.some(inRange)) {
+      // A file that probed fine must play every listed segment: this is a bug in the plan or the
+      // recipe, logged with what it takes to reproduce it.
+      this.#deps.log.error('run ended without a promised segment', {
+        run: handle.id, range: handle.range, missing: orphans.filter(inRange).map((i) => i + 1),
+        probe: this.source.info, tracks: this.source.tracks, plan: { video: this.plan.video, audio: this.plan.audio },
+      });
       this.store.failWaits(new SeekwellError('PIPELINE_FAILED', 'the encoder reached the end without producing the segment'), inRange);
     } else if (orphans.length > 0 && viewer && end.kind === 'finished') {
       this.#startRun(viewer, orphans[0]!, 'past-run-end');

@@ -23,7 +23,8 @@ async function showLibrary() {
       button.dataset.path = entry.path;
       button.textContent = entry.path;
       const info = document.createElement('small');
-      info.textContent = `${Math.round(entry.durationSeconds)} s · ${entry.video.width}x${entry.video.height} · ${entry.audio.length} audio`;
+      const picture = entry.video ? `${entry.video.width}x${entry.video.height}` : 'audio only';
+      info.textContent = `${Math.round(entry.durationSeconds)} s · ${picture} · ${entry.audio.length} audio`;
       button.append(info);
       button.addEventListener('click', () => play(entry.path, button));
       item.append(button);
@@ -103,8 +104,8 @@ function drawTimeline(status) {
     }
     timeline.dataset.count = String(count);
   }
-  const [videoId, audioId] = status.renditions.map((r) => r.id);
-  const on = { video: new Set(status.segments[videoId] ?? []), audio: new Set(status.segments[audioId] ?? []) };
+  const idOf = (kind) => status.renditions.find((r) => r.kind === kind)?.id;
+  const on = { video: new Set(status.segments[idOf('video')] ?? []), audio: new Set(status.segments[idOf('audio')] ?? []) };
   timeline.querySelectorAll('.seg').forEach((cell) => {
     const kind = cell.classList.contains('video') ? 'video' : 'audio';
     cell.classList.toggle('on', on[kind].has(Number(cell.dataset.n)));

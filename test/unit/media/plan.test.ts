@@ -1,30 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { h264Level, planPlayback, planSegments, TIMESCALE } from '../../../src/media/plan.js';
-import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../../../src/media/probe.js';
+import type { MediaInfo } from '../../../src/media/probe.js';
+import { mediaInfo, trackAnalysis } from '../../support/media-info.js';
 
-interface InfoOptions {
-  video?: Partial<VideoStreamInfo>;
-  audio?: Partial<AudioStreamInfo>[];
-  durationSeconds?: number;
-  startSeconds?: number;
-}
-
-// A probed 1080p30 MP4 of 40 s with one stereo AAC track, as parseProbeOutput would return it.
-function mediaInfo(options: InfoOptions = {}): MediaInfo {
-  const video: VideoStreamInfo = {
-    index: 0, codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, frameRate: { num: 30, den: 1 },
-    ...options.video,
-  };
-  const audio = (options.audio ?? [{}]).map((a, i): AudioStreamInfo => ({
-    index: i + 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: undefined, ...a,
-  }));
-  return {
-    absolute: '/media/a.mp4', size: 1_000_000, mtimeMs: 0, formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-    demuxer: 'mov', needsRemux: false,
-    durationSeconds: options.durationSeconds ?? 40,
-    startSeconds: options.startSeconds ?? 0,
-    video, audio,
-  };
+function plan4(info: MediaInfo): ReturnType<typeof planPlayback> {
+  return planPlayback(info, trackAnalysis(info), 4);
 }
 
 describe('planSegments', () => {
@@ -70,57 +50,57 @@ describe('h264Level', () => {
 
 describe('planPlayback', () => {
   it('scales a 1080p source down to one 720p rendition with a matching codecs string', () => {
-    const plan = planPlayback(mediaInfo(), 4);
-    expect(plan.video).toMatchObject({ width: 1280, height: 720, level: '3.1', profile: 'high', preset: 'veryfast' });
-    expect(plan.model.video).toMatchObject({ kind: 'video', id: 'video-720p', width: 1280, height: 720, codecs: 'avc1.64001f' });
-    expect(plan.model.video.frameRate).toEqual({ num: 30, den: 1 });
+    const plan = plan4(mediaInfo());
+    expect(plan.video!).toMatchObject({ width: 1280, height: 720, level: '3.1', profile: 'high', preset: 'veryfast' });
+    expect(plan.model.video!).toMatchObject({ kind: 'video', id: 'video-720p', width: 1280, height: 720, codecs: 'avc1.64001f' });
+    expect(plan.model.video!.frameRate).toEqual({ num: 30, den: 1 });
   });
 
   it('keeps a 480-line source at its own size', () => {
-    const plan = planPlayback(mediaInfo({ video: { width: 640, height: 480, displayWidth: 640 } }), 4);
-    expect(plan.model.video).toMatchObject({ id: 'video-480p', width: 640, height: 480 });
+    const plan = plan4(mediaInfo({ video: { width: 640, height: 480, displayWidth: 640 } }));
+    expect(plan.model.video!).toMatchObject({ id: 'video-480p', width: 640, height: 480 });
   });
 
   it('rounds an odd line count down to an even one', () => {
-    const plan = planPlayback(mediaInfo({ video: { width: 642, height: 481, displayWidth: 642 } }), 4);
-    expect(plan.video.height).toBe(480);
-    expect(plan.video.width % 2).toBe(0);
-    expect(plan.model.video.id).toBe('video-480p');
+    const plan = plan4(mediaInfo({ video: { width: 642, height: 481, displayWidth: 642 } }));
+    expect(plan.video!.height).toBe(480);
+    expect(plan.video!.width % 2).toBe(0);
+    expect(plan.model.video!.id).toBe('video-480p');
   });
 
   it('keeps the display aspect of an anamorphic source with an even width', () => {
     // 720x480 with a 32:27 sample aspect is displayed 853 pixels wide (16:9).
-    const plan = planPlayback(mediaInfo({ video: { width: 720, height: 480, displayWidth: 853 } }), 4);
-    expect(plan.video.height).toBe(480);
-    expect(plan.video.width).toBe(854);
-    expect(plan.video.width / plan.video.height).toBeCloseTo(16 / 9, 2);
+    const plan = plan4(mediaInfo({ video: { width: 720, height: 480, displayWidth: 853 } }));
+    expect(plan.video!.height).toBe(480);
+    expect(plan.video!.width).toBe(854);
+    expect(plan.video!.width / plan.video!.height).toBeCloseTo(16 / 9, 2);
   });
 
   it('plans no audio rendition for a source without audio', () => {
-    const plan = planPlayback(mediaInfo({ audio: [] }), 4);
+    const plan = plan4(mediaInfo({ audio: [] }));
     expect(plan.audio).toBeUndefined();
     expect(plan.model.audio).toBeUndefined();
   });
 
   it('encodes the first audio track to stereo 48 kHz AAC', () => {
-    const plan = planPlayback(mediaInfo({ audio: [{ index: 2, channels: 6, sampleRate: 44_100 }, { index: 3 }] }), 4);
-    expect(plan.audio).toEqual({ sourceIndex: 2, bitrateBps: 128_000, sampleRate: 48_000, channels: 2 });
+    const plan = plan4(mediaInfo({ audio: [{ index: 2, channels: 6, sampleRate: 44_100 }, { index: 3 }] }));
+    expect(plan.audio).toMatchObject({ sourceIndex: 2, bitrateBps: 128_000, sampleRate: 48_000, channels: 2 });
     expect(plan.model.audio).toMatchObject({ kind: 'audio', id: 'audio', codecs: 'mp4a.40.2', sampleRate: 48_000, channels: 2 });
   });
 
   it('carries the audio language into the model', () => {
-    const plan = planPlayback(mediaInfo({ audio: [{ language: 'fra' }] }), 4);
+    const plan = plan4(mediaInfo({ audio: [{ language: 'fra' }] }));
     expect(plan.model.audio?.language).toBe('fra');
   });
 
   it('leaves the language out when the source has none', () => {
-    const plan = planPlayback(mediaInfo(), 4);
-    expect(plan.model.audio).toBeDefined();
+    const plan = plan4(mediaInfo());
+    expect(plan.model.audio).toMatchObject({ kind: 'audio', id: 'audio' });
     expect(plan.model.audio).not.toHaveProperty('language');
   });
 
   it('puts the title on a 90 kHz timeline offset by one segment', () => {
-    const plan = planPlayback(mediaInfo({ durationSeconds: 41.5 }), 4);
+    const plan = plan4(mediaInfo({ durationSeconds: 41.5 }));
     expect(plan.model).toMatchObject({
       timescale: TIMESCALE, segmentSeconds: 4, presentationTimeOffsetSeconds: 4, segmentCount: 11, durationSeconds: 41.5,
     });
@@ -128,24 +108,24 @@ describe('planPlayback', () => {
   });
 
   it('records the source start time and the source stream indexes', () => {
-    const plan = planPlayback(mediaInfo({ startSeconds: 1.4, video: { index: 3 }, audio: [{ index: 5 }] }), 4);
+    const plan = plan4(mediaInfo({ startSeconds: 1.4, video: { index: 3 }, audio: [{ index: 5 }] }));
     expect(plan.sourceStartSeconds).toBe(1.4);
-    expect(plan.video.sourceIndex).toBe(3);
+    expect(plan.video!.sourceIndex).toBe(3);
     expect(plan.audio?.sourceIndex).toBe(5);
   });
 
   it('drops a sub-frame tail using the source frame rate', () => {
-    const plan = planPlayback(mediaInfo({ durationSeconds: 40.02 }), 4);
+    const plan = plan4(mediaInfo({ durationSeconds: 40.02 }));
     expect(plan.model.segmentCount).toBe(10);
     expect(plan.model.durationSeconds).toBe(40);
   });
 
   it('raises the bitrate cap and level for a 60 fps source', () => {
-    const at30 = planPlayback(mediaInfo(), 4);
-    const at60 = planPlayback(mediaInfo({ video: { frameRate: { num: 60, den: 1 } } }), 4);
-    expect(at60.video.level).toBe('3.2');
-    expect(at60.model.video.codecs).toBe('avc1.640020');
-    expect(at60.video.maxrateBps).toBeGreaterThan(at30.video.maxrateBps);
-    expect(at60.video.bufsizeBits).toBe(at60.video.maxrateBps * 2);
+    const at30 = plan4(mediaInfo());
+    const at60 = plan4(mediaInfo({ video: { frameRate: { num: 60, den: 1 } } }));
+    expect(at60.video!.level).toBe('3.2');
+    expect(at60.model.video!.codecs).toBe('avc1.640020');
+    expect(at60.video!.maxrateBps).toBeGreaterThan(at30.video!.maxrateBps);
+    expect(at60.video!.bufsizeBits).toBe(at60.video!.maxrateBps * 2);
   });
 });

@@ -12,12 +12,16 @@ function videoStream(extra: Partial<Stream> = {}): Stream {
   return {
     index: 0, codec_type: 'video', codec_name: 'h264', width: 1920, height: 1080,
     sample_aspect_ratio: '1:1', avg_frame_rate: '30000/1001', r_frame_rate: '60000/1001', disposition: { attached_pic: 0 },
+    time_base: '1/30000', start_time: '0.033367', field_order: 'progressive', pix_fmt: 'yuv420p', color_transfer: 'bt709',
     ...extra,
   };
 }
 
 function audioStream(extra: Partial<Stream> = {}): Stream {
-  return { index: 1, codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000', tags: { language: 'eng' }, ...extra };
+  return {
+    index: 1, codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000', tags: { language: 'eng' },
+    time_base: '1/48000', start_time: '0.021333', ...extra,
+  };
 }
 
 // ffprobe -show_format -show_streams JSON for a 1080p29.97 MP4 with stereo AAC.
@@ -52,14 +56,44 @@ describe('parseProbeOutput', () => {
     expect(parse(probeJson({ startTime: '0.021333' }))).toEqual({
       absolute: '/media/a.mp4', size: 1234, mtimeMs: 5678, formatName: MP4,
       demuxer: 'mov', needsRemux: false, durationSeconds: 60.06, startSeconds: 0.021333,
-      video: { index: 0, codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, frameRate: { num: 30000, den: 1001 } },
-      audio: [{ index: 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: 'eng' }],
+      video: {
+        index: 0, codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, frameRate: { num: 30000, den: 1001 },
+        rotation: 0, fieldOrder: 'progressive', topFieldFirst: false, colorTransfer: 'bt709', pixelFormat: 'yuv420p',
+        timeBase: 1 / 30000, startSeconds: 0.033367,
+      },
+      audio: [{ index: 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: 'eng', timeBase: 1 / 48000, startSeconds: 0.021333 }],
     });
+  });
+
+  it.each([
+    { name: 'a display matrix of -90 (a phone held upright)', extra: { side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] }, rotation: 90 },
+    { name: 'a display matrix of 90', extra: { side_data_list: [{ side_data_type: 'Display Matrix', rotation: 90 }] }, rotation: 270 },
+    { name: 'a display matrix of 180', extra: { side_data_list: [{ side_data_type: 'Display Matrix', rotation: 180 }] }, rotation: 180 },
+    { name: 'a legacy rotate tag of 90', extra: { tags: { rotate: '90' } }, rotation: 90 },
+    { name: 'no rotation at all', extra: {}, rotation: 0 },
+  ])('reads the clockwise display rotation from $name', ({ extra, rotation }) => {
+    expect(parse(probeJson({ streams: [videoStream(extra)] })).video!.rotation).toBe(rotation);
+  });
+
+  it.each([
+    { flag: 'tt', fieldOrder: 'interlaced', topFieldFirst: true },
+    { flag: 'bb', fieldOrder: 'interlaced', topFieldFirst: false },
+    { flag: 'progressive', fieldOrder: 'progressive', topFieldFirst: false },
+    { flag: undefined, fieldOrder: 'unknown', topFieldFirst: false },
+  ])('reads field order $flag as $fieldOrder', ({ flag, fieldOrder, topFieldFirst }) => {
+    const video = parse(probeJson({ streams: [videoStream({ field_order: flag })] })).video!;
+    expect({ fieldOrder: video.fieldOrder, topFieldFirst: video.topFieldFirst }).toEqual({ fieldOrder, topFieldFirst });
+  });
+
+  it('reads a stream without start time as starting where the container says', () => {
+    const stream = videoStream();
+    delete stream.start_time;
+    expect(parse(probeJson({ streams: [stream] })).video!.startSeconds).toBeUndefined();
   });
 
   it('falls back to r_frame_rate when avg_frame_rate is unknown', () => {
     const info = parse(probeJson({ streams: [videoStream({ avg_frame_rate: '0/0', r_frame_rate: '25/1' })] }));
-    expect(info.video.frameRate).toEqual({ num: 25, den: 1 });
+    expect(info.video!.frameRate).toEqual({ num: 25, den: 1 });
   });
 
   it('refuses a video stream without any frame rate', () => {
@@ -89,14 +123,22 @@ describe('parseProbeOutput', () => {
     expect(refusal({ streams: [videoStream()] }).code).toBe('MEDIA_FORMAT_REFUSED');
   });
 
-  it('refuses a file without a video stream', () => {
-    expect(refusal(probeJson({ streams: [audioStream({ index: 0 })] })).code).toBe('MEDIA_NO_VIDEO');
-    expect(refusal(probeJson({ streams: [] })).code).toBe('MEDIA_NO_VIDEO');
+  it('reads a file without a video stream as audio-only', () => {
+    const info = parse(probeJson({ streams: [audioStream({ index: 0 })] }));
+    expect(info.video).toBeUndefined();
+    expect(info.audio).toHaveLength(1);
   });
 
-  it('refuses a file whose only picture is attached cover art', () => {
+  it('refuses a file with neither video nor audio', () => {
+    expect(refusal(probeJson({ streams: [] })).code).toBe('MEDIA_NO_STREAMS');
+    expect(refusal(probeJson({ streams: [{ index: 0, codec_type: 'subtitle', codec_name: 'subrip' }] })).code).toBe('MEDIA_NO_STREAMS');
+  });
+
+  it('reads a file whose only picture is attached cover art as audio-only', () => {
     const cover = videoStream({ codec_name: 'mjpeg', disposition: { attached_pic: 1 } });
-    expect(refusal(probeJson({ streams: [audioStream({ index: 0 }), { ...cover, index: 1 }] })).code).toBe('MEDIA_NO_VIDEO');
+    const info = parse(probeJson({ streams: [audioStream({ index: 0 }), { ...cover, index: 1 }] }));
+    expect(info.video).toBeUndefined();
+    expect(info.audio.map((a) => a.index)).toEqual([0]);
   });
 
   it('picks the real video stream after cover art', () => {
@@ -128,7 +170,7 @@ describe('parseProbeOutput', () => {
 
   it('treats an unknown sample aspect ratio as square pixels', () => {
     const info = parse(probeJson({ streams: [videoStream({ width: 720, height: 576, sample_aspect_ratio: '0:1' })] }));
-    expect(info.video.displayWidth).toBe(720);
+    expect(info.video!.displayWidth).toBe(720);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { FORMAT_WHITELIST } from '../../../src/media/formats.js';
 import { type PlaybackPlan, planPlayback } from '../../../src/media/plan.js';
-import type { MediaInfo } from '../../../src/media/probe.js';
+import { mediaInfo, trackAnalysis } from '../../support/media-info.js';
 import { ffmpegArgs, type RunRange } from '../../../src/pipeline/ffmpeg-args.js';
 
 const INPUT = 'file:/media/-rf.mp4';
@@ -14,14 +14,13 @@ interface PlanOptions {
 
 // The plan for a 1080p30 source with stereo audio at stream index 1, 4 s segments.
 function buildPlan(options: PlanOptions = {}): PlaybackPlan {
-  const info: MediaInfo = {
-    absolute: '/media/-rf.mp4', size: 1, mtimeMs: 0, formatName: 'mov,mp4,m4a,3gp,3g2,mj2', demuxer: 'mov', needsRemux: false,
+  const info = mediaInfo({
+    absolute: '/media/-rf.mp4',
     durationSeconds: options.durationSeconds ?? 40,
     startSeconds: options.startSeconds ?? 0,
-    video: { index: 0, codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, frameRate: { num: 30, den: 1 } },
-    audio: options.audio === false ? [] : [{ index: 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: undefined }],
-  };
-  return planPlayback(info, 4);
+    audio: options.audio === false ? [] : [{}],
+  });
+  return planPlayback(info, trackAnalysis(info), 4);
 }
 
 function argsFor(plan: PlaybackPlan, range: Partial<RunRange> = {}): string[] {
