@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { benchCoreLatency } from './core-latency.js';
+import { benchCorpus } from './corpus.js';
 import { benchNearSeeks, benchSeekPolicies } from './seek-policies.js';
 import { SUITE } from './suite.js';
 import { formatTable, type ScenarioResult } from './support.js';
@@ -14,6 +15,7 @@ import { formatTable, type ScenarioResult } from './support.js';
 // Longer studies, run by name only (issue 3's seek-policy comparison takes ~20 minutes).
 const EXTRAS: Record<string, () => Promise<Record<string, unknown>>> = {
   'core-latency': benchCoreLatency,
+  corpus: benchCorpus,
   'seek-policies': benchSeekPolicies,
   'near-seeks': benchNearSeeks,
 };
