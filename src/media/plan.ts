@@ -74,7 +74,13 @@ export function planPlayback(info: MediaInfo, tracks: TrackAnalysis, segmentSeco
   const video = info.video && planVideo(info.video, tracks, spanOf(info.video.index));
   // The shortest unit a segment can hold: a video frame, or an AAC frame without video.
   const frameSeconds = video ? video.frameRate.den / video.frameRate.num : AAC_FRAME_SAMPLES / AUDIO_SAMPLE_RATE;
-  const { segmentCount, durationSeconds } = planSegments(contentEnd - contentStart, segmentSeconds, frameSeconds);
+  const segments = planSegments(contentEnd - contentStart, segmentSeconds, frameSeconds);
+  const { segmentCount } = segments;
+  // Audio comes out in whole AAC frames on a grid anchored at content time 0: the title ends where
+  // its last frame does, so no track runs past the manifest's duration (dash.js, reaching the
+  // period's end before the media's, pauses and seeks back half a second instead of ending).
+  // Never past the last segment's nominal end, though: players count segments from the duration.
+  const durationSeconds = source ? Math.min(aacGridEnd(segments.durationSeconds), segmentCount * segmentSeconds) : segments.durationSeconds;
   const audio = source && {
     sourceIndex: source.index, span: spanOf(source.index), bitrateBps: AUDIO_BITRATE, sampleRate: AUDIO_SAMPLE_RATE, channels: 2,
   };
@@ -117,6 +123,11 @@ function planVideo(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSp
 export function planSegments(duration: number, segmentSeconds: number, frameSeconds: number): { segmentCount: number; durationSeconds: number } {
   const segmentCount = Math.max(1, Math.ceil((duration - frameSeconds) / segmentSeconds - 1e-9));
   return { segmentCount, durationSeconds: Math.min(duration, segmentCount * segmentSeconds) };
+}
+
+function aacGridEnd(seconds: number): number {
+  const frames = Math.ceil((seconds * AUDIO_SAMPLE_RATE) / AAC_FRAME_SAMPLES - 1e-9);
+  return (frames * AAC_FRAME_SAMPLES) / AUDIO_SAMPLE_RATE;
 }
 
 // A track the analysis did not reach (none in practice) spans the container's extent.

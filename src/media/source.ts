@@ -28,6 +28,21 @@ export async function openMediaSource(deps: SourceDeps, relative: unknown): Prom
   const resolved = await resolveMediaPath(deps.mediaDir, relative);
   const original = await deps.probe(resolved.absolute);
   const info = original.needsRemux ? await deps.probe(await deps.remux(original)) : original;
-  const tracks = await deps.analyse(info, original.demuxer);
+  const analysed = await deps.analyse(info, original.demuxer);
+  const tracks = original === info ? analysed : keepOriginalStarts(analysed, original, info);
   return { relative: resolved.relative, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks };
+}
+
+// An MP3's encoder delay (its gapless header) is lost in the Matroska copy, whose audio then
+// starts 25 ms early with the delay's silence: where the original says a track starts later than
+// the copy does, the original is right. The copy holds the original's tracks in the same order.
+function keepOriginalStarts(tracks: TrackAnalysis, original: MediaInfo, copy: MediaInfo): TrackAnalysis {
+  const before = [original.video, ...original.audio];
+  const after = [copy.video, ...copy.audio];
+  const extents = tracks.extents.map((extent) => {
+    const at = after.findIndex((t) => t?.index === extent.index);
+    const start = at >= 0 ? before[at]?.startSeconds : undefined;
+    return start !== undefined && start > extent.startSeconds ? { ...extent, startSeconds: start } : extent;
+  });
+  return { ...tracks, extents };
 }

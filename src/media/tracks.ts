@@ -106,6 +106,8 @@ async function readPackets(ffprobePath: string, info: MediaInfo, interval: strin
     '-show_entries', 'packet=stream_index,pts,dts,duration,flags', '-of', 'compact=p=0', `file:${info.absolute}`,
   ], { reject: false, timeout: 120_000, stdin: 'ignore', maxBuffer: 512 << 20 });
   const timeBases = new Map([info.video, ...info.audio].filter((t) => t !== undefined).map((t) => [t.index, t.timeBase]));
+  // A packet without a duration (WebM's last frame, AVI) lasts one frame period.
+  const frame = info.video ? info.video.frameRate.den / info.video.frameRate.num : 0;
   const packets: Packet[] = [];
   for (const line of result.stdout.split('\n')) {
     const fields = Object.fromEntries(line.split('|').map((kv) => kv.split('=') as [string, string]));
@@ -113,19 +115,23 @@ async function readPackets(ffprobePath: string, info: MediaInfo, interval: strin
     const timeBase = timeBases.get(index);
     const ticks = Number(fields.pts !== undefined && fields.pts !== 'N/A' ? fields.pts : fields.dts);
     if (timeBase === undefined || !Number.isFinite(ticks) || fields.flags?.includes('D')) continue;
-    packets.push({ index, at: ticks * timeBase, end: (ticks + (Number(fields.duration) || 0)) * timeBase });
+    const duration = (Number(fields.duration) || 0) * timeBase || (index === info.video?.index ? frame : 0);
+    packets.push({ index, at: ticks * timeBase, end: ticks * timeBase + duration });
   }
   return packets;
 }
 
 // Interlacing is a broadcast and disc matter: SD/HD frame sizes at 25-30 frames per second from
-// codecs and containers that carry it. A phone's progressive H.264 in MP4 is not checked.
+// codecs and containers that carry it, and any standard-definition picture (DV and DVD captures
+// re-encoded without deinterlacing keep their combing under a progressive flag). A phone's HD
+// H.264 in MP4 is not checked: 120 frames of it would cost the first manifest ~0.5 s.
 function mayBeInterlaced(info: MediaInfo, originalDemuxer: string): boolean {
   const v = info.video;
   if (!v || v.fieldOrder === 'interlaced') return false;
   const fps = v.frameRate.num / v.frameRate.den;
   const broadcast = ['mpeg2video', 'mpeg1video', 'dvvideo', 'vc1'].includes(v.codec) || ['mpegts', 'mpeg'].includes(originalDemuxer);
-  return (broadcast || v.fieldOrder === 'unknown') && v.height >= 400 && v.height <= 1100 && fps > 23 && fps < 31;
+  const standardDefinition = v.height <= 576;
+  return (broadcast || standardDefinition || v.fieldOrder === 'unknown') && v.height >= 400 && v.height <= 1100 && fps > 23 && fps < 31;
 }
 
 // Runs idet on frames from a third of the way in; interlaced when most decided frames are.

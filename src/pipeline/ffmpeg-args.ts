@@ -101,7 +101,9 @@ function videoArgs(video: VideoEncodeSpec, times: RunTimes, range: RunRange, inp
   const fps = video.frameRate.num / video.frameRate.den;
   return [
     ...(pad
-      ? ['-filter_complex', frontPadGraph(video, times, pad, padInput, cut), '-map', '[video]']
+      // interleave's output has no frame rate: without -r, x264 takes the 90 kHz time base for one
+      // (90000 fps) and its rate control with it. With -fps_mode passthrough, -r drops or adds nothing.
+      ? ['-filter_complex', frontPadGraph(video, times, pad, padInput, cut), '-map', '[video]', '-r', `${video.frameRate.num}/${video.frameRate.den}`]
       : ['-map', `${videoInput}:${video.sourceIndex}`, '-vf', videoFilter(video, times, cut)]),
     '-c:v', 'libx264', '-preset', video.preset, '-crf', String(video.crf),
     '-maxrate', String(video.maxrateBps), '-bufsize', String(video.bufsizeBits),
@@ -128,7 +130,8 @@ function audioOverlaps(plan: PlaybackPlan, times: RunTimes): boolean {
 // stored picture), hold the last frame past the video's end, cut to the run's range, then scale,
 // tone-map and convert to 8-bit 4:2:0.
 function videoFilter(video: VideoEncodeSpec, times: RunTimes, cut: boolean): string {
-  return [...pictureFilters(video), ...outputFilters(video, times, cut)].join(',');
+  const hold = holdFilters(video, times);
+  return [...pictureFilters(video), ...(hold.length > 0 ? ['settb=1/90000', ...hold] : []), ...outputFilters(video, times, cut)].join(',');
 }
 
 function pictureFilters(video: VideoEncodeSpec): string[] {
@@ -140,13 +143,22 @@ function pictureFilters(video: VideoEncodeSpec): string[] {
   return [...filters, ...rotationFilters(video.rotation)];
 }
 
+// True when the video ends before the run's output does: its last frame is held.
+function heldToEnd(video: VideoEncodeSpec, times: RunTimes): boolean {
+  return Math.round(video.span.endSeconds * 1_000_000) < times.endUs;
+}
+
+// Held frames are made before the cut (a run starting past the video's end starts from them), on
+// a 90 kHz time base so they step by exactly one frame (MKV's 1 ms would drift). tpad reads the
+// frame period from its input link: it must sit on the source's own frames, not after interleave.
+function holdFilters(video: VideoEncodeSpec, times: RunTimes): string[] {
+  return heldToEnd(video, times) ? ['tpad=stop=-1:stop_mode=clone'] : [];
+}
+
 function outputFilters(video: VideoEncodeSpec, times: RunTimes, cut: boolean): string[] {
   const abs = (contentUs: number): string => seconds(times.startUs + contentUs);
   const filters: string[] = [];
-  // Held frames are made before the cut: a run starting past the video's end starts from them.
-  const padded = Math.round(video.span.endSeconds * 1_000_000) < times.endUs;
-  // On a 90 kHz time base the held frames step by exactly one frame (MKV's 1 ms would drift).
-  if (padded) filters.push('settb=1/90000', 'tpad=stop=-1:stop_mode=clone');
+  const padded = heldToEnd(video, times);
   const trim = [...(cut ? [`start=${abs(times.cutUs)}`] : []), ...(padded ? [`end=${abs(times.endUs)}`] : [])];
   if (trim.length > 0) filters.push(`trim=${trim.join(':')}`);
   filters.push(`scale=${video.width}:${video.height}`);
@@ -180,7 +192,7 @@ function frontPadGraph(video: VideoEncodeSpec, times: RunTimes, pad: { count: nu
     `setpts=round(${firstTick}-(${pad.count}-N)*${ticks})`];
   return [
     `[${padInput}:${video.sourceIndex}]${head.join(',')}[pad]`,
-    `[0:${video.sourceIndex}]${[...picture, 'settb=1/90000'].join(',')}[real]`,
+    `[0:${video.sourceIndex}]${[...picture, 'settb=1/90000', ...holdFilters(video, times)].join(',')}[real]`,
     `[pad][real]interleave,${outputFilters(video, times, cut).join(',')}[video]`,
   ].join(';');
 }
@@ -206,12 +218,14 @@ function audioArgs(plan: PlaybackPlan, range: RunRange, times: RunTimes, silence
     // Off the grid, the frame straddling the cut belongs to the previous segment: drop it too.
     drop = 1 + AAC_PREROLL_FRAMES + (cutSamples % AAC_FRAME === 0 ? 0 : 1);
   }
+  // Every run ends its audio input at the same instant, so the encoder makes the same frames
+  // (whole AAC frames: the last one ends on the grid at or after the title's end).
   const end = `atrim=end=${seconds(times.startUs + times.endUs)}`;
   const padded = Math.round(audio.span.endSeconds * 1_000_000) < times.endUs;
   // first_pts is in the filter's input rate, hence two stages (one stage trimmed 3.5 s at 44.1 kHz).
   const filter = silence
     ? `asetpts=PTS+${firstPts},${end}`
-    : `aresample=${rate},aresample=async=1:first_pts=${firstPts}${padded ? `,apad,${end}` : ''}`;
+    : `aresample=${rate},aresample=async=1:first_pts=${firstPts}${padded ? ',apad' : ''},${end}`;
   return [
     '-c:a', 'aac', '-ar', String(rate), '-ac', String(audio.channels), '-b:a', String(audio.bitrateBps),
     '-af', filter,

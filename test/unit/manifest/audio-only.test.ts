@@ -14,7 +14,8 @@ describe('an audio-only title', () => {
     expect(plan.video).toBeUndefined();
     expect(plan.model.video).toBeUndefined();
     expect(plan.model.audio).toMatchObject({ id: 'audio', codecs: 'mp4a.40.2' });
-    expect(plan.model).toMatchObject({ segmentCount: 3, durationSeconds: 10 });
+    // 10 s is 468.75 AAC frames: the title ends with the 469th.
+    expect(plan.model).toMatchObject({ segmentCount: 3, durationSeconds: (469 * 1024) / 48_000 });
   });
 
   it('lists only an audio adaptation set in the MPD', () => {
@@ -27,7 +28,7 @@ describe('an audio-only title', () => {
   it('makes the audio playlist the one HLS variant', () => {
     const text = renderMultivariantPlaylist(plan.model, { baseUrl: '/s/' });
     expect(text).toBe('#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=140800,CODECS="mp4a.40.2"\n/s/audio.m3u8\n');
-    expect(renderMediaPlaylist(plan.model, 'audio')).toContain('#EXTINF:2.000,');
+    expect(renderMediaPlaylist(plan.model, 'audio')).toContain('#EXTINF:2.005,');
   });
 
   it('encodes audio only, with no video map, filter or encoder', () => {

@@ -102,7 +102,8 @@ describe('planPlayback', () => {
   it('puts the title on a 90 kHz timeline offset by one segment', () => {
     const plan = plan4(mediaInfo({ durationSeconds: 41.5 }));
     expect(plan.model).toMatchObject({
-      timescale: TIMESCALE, segmentSeconds: 4, presentationTimeOffsetSeconds: 4, segmentCount: 11, durationSeconds: 41.5,
+      // 41.5 s of audio is 1945.3 AAC frames: the title ends with the 1946th, at 41.514667 s.
+      timescale: TIMESCALE, segmentSeconds: 4, presentationTimeOffsetSeconds: 4, segmentCount: 11, durationSeconds: (1946 * 1024) / 48_000,
     });
     expect(TIMESCALE).toBe(90_000);
   });
@@ -112,6 +113,12 @@ describe('planPlayback', () => {
     expect(plan.sourceStartSeconds).toBe(1.4);
     expect(plan.video!.sourceIndex).toBe(3);
     expect(plan.audio?.sourceIndex).toBe(5);
+  });
+
+  it('ends the title on the AAC frame grid, but never past the last segment', () => {
+    // 12 s is 562.5 AAC frames: the 563rd would end at 12.0107 s and make players count a 4th segment.
+    expect(plan4(mediaInfo({ durationSeconds: 12 })).model).toMatchObject({ segmentCount: 3, durationSeconds: 12 });
+    expect(plan4(mediaInfo({ durationSeconds: 11 })).model.durationSeconds).toBeCloseTo((516 * 1024) / 48_000, 9);
   });
 
   it('drops a sub-frame tail using the source frame rate', () => {

@@ -98,6 +98,17 @@ describe('ffmpegArgs for tracks of unequal length', () => {
     expect(graph).toContain('interleave,trim=start=4.000000,');
   });
 
+  it('holds the last frame on the source branch, before interleave, and tells x264 the frame rate', () => {
+    // interleave's output link has no frame rate: tpad after it stepped by garbage and never ended.
+    const both = planOf({ durationSeconds: 40 }, [{ index: 0, startSeconds: 6.021, endSeconds: 30, lastSeconds: 29.96 }]);
+    const args = argsFor(both);
+    const graph = valueOf(args, '-filter_complex');
+    expect(graph).toContain('[0:0]settb=1/90000,tpad=stop=-1:stop_mode=clone[real]');
+    expect(graph).toContain('[pad][real]interleave,trim=end=40.000000,scale=');
+    expect(valueOf(args, '-r')).toBe('30/1');
+    expect(argsFor(planOf({ durationSeconds: 40 }))).not.toContain('-r');
+  });
+
   it('needs no repeated frame once the run starts after the video started', () => {
     expect(argsFor(lateVideo, { startIndex: 2 })).not.toContain('-filter_complex');
   });

@@ -55,7 +55,8 @@ describe('ffmpegArgs', () => {
     });
 
     it('anchors the audio at content time zero and drops only the priming packet', () => {
-      expect(valueOf(args, '-af')).toBe('aresample=48000,aresample=async=1:first_pts=0');
+      // The audio input ends at the title's end in every run: the encoder makes the same frames.
+      expect(valueOf(args, '-af')).toBe('aresample=48000,aresample=async=1:first_pts=0,atrim=end=40.000000');
       expect(valueOf(args, '-bsf:a')).toBe('noise=drop=lt(n\\,1)');
     });
 
@@ -131,7 +132,7 @@ describe('ffmpegArgs', () => {
     });
 
     it('starts the audio three AAC frames before the grid frame of the cut', () => {
-      expect(valueOf(args, '-af')).toBe('aresample=48000,aresample=async=1:first_pts=2108416');
+      expect(valueOf(args, '-af')).toBe('aresample=48000,aresample=async=1:first_pts=2108416,atrim=end=120.000000');
     });
 
     it('drops priming, pre-roll and the frame straddling the off-grid cut', () => {
@@ -145,7 +146,7 @@ describe('ffmpegArgs', () => {
 
   it('drops no straddling frame when the cut lies on the 1024-sample grid', () => {
     const args = argsFor(buildPlan(), { startIndex: 2 });
-    expect(valueOf(args, '-af')).toBe(`aresample=48000,aresample=async=1:first_pts=${384_000 - 3 * 1024}`);
+    expect(valueOf(args, '-af')).toBe(`aresample=48000,aresample=async=1:first_pts=${384_000 - 3 * 1024},atrim=end=40.000000`);
     expect(valueOf(args, '-bsf:a')).toBe('noise=drop=lt(n\\,4)');
   });
 
@@ -163,9 +164,9 @@ describe('ffmpegArgs', () => {
     });
 
     it('anchors the audio grid at the source start', () => {
-      expect(valueOf(argsFor(plan), '-af')).toBe('aresample=48000,aresample=async=1:first_pts=67200');
+      expect(valueOf(argsFor(plan), '-af')).toBe('aresample=48000,aresample=async=1:first_pts=67200,atrim=end=121.400000');
       expect(valueOf(argsFor(plan, { startIndex: 11 }), '-af')).toBe(
-        `aresample=48000,aresample=async=1:first_pts=${67_200 + 2_108_416}`,
+        `aresample=48000,aresample=async=1:first_pts=${67_200 + 2_108_416},atrim=end=121.400000`,
       );
     });
 
