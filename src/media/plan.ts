@@ -25,6 +25,8 @@ export interface TrackSpan {
 export interface VideoEncodeSpec extends PictureSpec {
   sourceIndex: number;
   span: TrackSpan;
+  /** Content time a video that ends early is held to: the title's end before the AAC-grid rounding. */
+  padToSeconds: number;
   frameRate: Rational;
   /** x264 settings are part of the timeline (profile, B-frames, edit list): never vary per run. */
   preset: 'veryfast';
@@ -71,10 +73,10 @@ export function planPlayback(info: MediaInfo, tracks: TrackAnalysis, segmentSeco
     const e = extentOf(tracks, index, info);
     return { startSeconds: e.startSeconds - contentStart, endSeconds: e.endSeconds - contentStart, lastSeconds: e.lastSeconds - contentStart };
   };
-  const video = info.video && planVideo(info.video, tracks, spanOf(info.video.index));
   // The shortest unit a segment can hold: a video frame, or an AAC frame without video.
-  const frameSeconds = video ? video.frameRate.den / video.frameRate.num : AAC_FRAME_SAMPLES / AUDIO_SAMPLE_RATE;
+  const frameSeconds = info.video ? info.video.frameRate.den / info.video.frameRate.num : AAC_FRAME_SAMPLES / AUDIO_SAMPLE_RATE;
   const segments = planSegments(contentEnd - contentStart, segmentSeconds, frameSeconds);
+  const video = info.video && planVideo(info.video, tracks, spanOf(info.video.index), segments.durationSeconds);
   const { segmentCount } = segments;
   // Audio comes out in whole AAC frames on a grid anchored at content time 0: the title ends where
   // its last frame does, so no track runs past the manifest's duration (dash.js, reaching the
@@ -105,13 +107,13 @@ export function planPlayback(info: MediaInfo, tracks: TrackAnalysis, segmentSeco
   };
 }
 
-function planVideo(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan): VideoEncodeSpec {
+function planVideo(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan, padToSeconds: number): VideoEncodeSpec {
   const picture = planPicture(source, tracks);
   const fps = source.frameRate.num / source.frameRate.den;
   const maxrateBps = videoMaxrate(Math.min(picture.width, picture.height), fps);
   const level = h264Level(picture.width, picture.height, fps);
   return {
-    ...picture, sourceIndex: source.index, span, frameRate: source.frameRate,
+    ...picture, sourceIndex: source.index, span, padToSeconds, frameRate: source.frameRate,
     preset: 'veryfast', crf: 23, profile: 'high', level: level.name, levelIdc: level.idc, maxrateBps, bufsizeBits: maxrateBps * 2,
   };
 }

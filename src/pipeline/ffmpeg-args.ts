@@ -145,7 +145,13 @@ function pictureFilters(video: VideoEncodeSpec): string[] {
 
 // True when the video ends before the run's output does: its last frame is held.
 function heldToEnd(video: VideoEncodeSpec, times: RunTimes): boolean {
-  return Math.round(video.span.endSeconds * 1_000_000) < times.endUs;
+  return Math.round(video.span.endSeconds * 1_000_000) < videoEndUs(video, times);
+}
+
+// Where the run's video ends: the run's end, but never past the title's own end before it was
+// rounded up to the AAC grid (a frame held for those few milliseconds would overrun the manifest).
+function videoEndUs(video: VideoEncodeSpec, times: RunTimes): number {
+  return Math.min(times.endUs, Math.round(video.padToSeconds * 1_000_000));
 }
 
 // Held frames are made before the cut (a run starting past the video's end starts from them), on
@@ -159,7 +165,7 @@ function outputFilters(video: VideoEncodeSpec, times: RunTimes, cut: boolean): s
   const abs = (contentUs: number): string => seconds(times.startUs + contentUs);
   const filters: string[] = [];
   const padded = heldToEnd(video, times);
-  const trim = [...(cut ? [`start=${abs(times.cutUs)}`] : []), ...(padded ? [`end=${abs(times.endUs)}`] : [])];
+  const trim = [...(cut ? [`start=${abs(times.cutUs)}`] : []), ...(padded ? [`end=${abs(videoEndUs(video, times))}`] : [])];
   if (trim.length > 0) filters.push(`trim=${trim.join(':')}`);
   filters.push(`scale=${video.width}:${video.height}`);
   if (video.toneMap) {

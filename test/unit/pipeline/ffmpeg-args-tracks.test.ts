@@ -71,6 +71,20 @@ describe('ffmpegArgs for tracks of unequal length', () => {
     expect(valueOf(args, '-vf')).toMatch(/^settb=1\/90000,tpad=stop=-1:stop_mode=clone,trim=start=28\.000000:end=40\.000000,/);
   });
 
+  it('holds the video to the title end before the AAC-grid rounding, not to the rounded end', () => {
+    // 39.5 s of video, audio to 40.99 s: the title ends on the AAC grid at 41.002667 s.
+    const plan = planOf({ durationSeconds: 41 }, [{ index: 0, endSeconds: 39.5, lastSeconds: 39.46 }, { index: 1, endSeconds: 40.99 }]);
+    expect(plan.model.durationSeconds).toBeCloseTo((1922 * 1024) / 48_000, 9);
+    expect(valueOf(argsFor(plan), '-vf')).toContain('trim=end=40.990000,');
+    expect(valueOf(argsFor(plan), '-af')).toContain(`atrim=end=${((1922 * 1024) / 48_000).toFixed(6)}`);
+  });
+
+  it('holds nothing when the video lasts the title and only the AAC rounding goes past it', () => {
+    const plan = planOf({ durationSeconds: 10 }, [{ index: 0, endSeconds: 10, lastSeconds: 9.967 }]);
+    expect(plan.model.durationSeconds).toBeCloseTo((469 * 1024) / 48_000, 9);
+    expect(valueOf(argsFor(plan), '-vf')).not.toContain('tpad');
+  });
+
   it('stops padding at the end of a limited run, not at the title end', () => {
     const args = argsFor(shortVideo, { startIndex: 0, endIndex: 7 });
     expect(valueOf(args, '-vf')).toContain('trim=end=28.500000');
