@@ -27,12 +27,9 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 /** Seconds a client should wait before retrying a segment that timed out. */
 const RETRY_AFTER_SECONDS = '2';
 
-/** Normalises anything thrown into a SeekwellError (a wait that timed out becomes SEGMENT_TIMEOUT). */
+/** Normalises anything thrown into a SeekwellError (waits time out with SEGMENT_TIMEOUT themselves). */
 export function toSeekwellError(error: unknown): SeekwellError {
   if (error instanceof SeekwellError) return error;
-  if (error instanceof DOMException && error.name === 'TimeoutError') {
-    return new SeekwellError('SEGMENT_TIMEOUT', 'the segment is not ready yet; retry shortly', { cause: error });
-  }
   return new SeekwellError('INTERNAL', 'internal error', { cause: error });
 }
 

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
 import { FORMAT_WHITELIST } from './formats.js';
 import { toFfmpegInput } from './media-path.js';
-import type { MediaInfo } from './probe.js';
+import { tracksOf, type MediaInfo } from './probe.js';
 
 export type RemuxSource = (info: MediaInfo) => Promise<string>;
 
@@ -34,7 +34,7 @@ async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo,
     '-nostdin', '-hide_banner', '-loglevel', 'error',
     '-protocol_whitelist', 'file', '-format_whitelist', FORMAT_WHITELIST, '-f', info.demuxer,
     '-i', toFfmpegInput(info.absolute),
-    ...[info.video, ...info.audio].flatMap((t) => (t ? ['-map', `0:${t.index}`] : [])),
+    ...tracksOf(info).flatMap((t) => ['-map', `0:${t.index}`]),
     '-c', 'copy', '-copyts', '-f', 'matroska', toFfmpegInput(partial),
   ], { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
   if (result.exitCode !== 0) {

@@ -64,6 +64,11 @@ export interface MediaInfo {
 
 export type ProbeMedia = (absolute: string) => Promise<MediaInfo>;
 
+/** The file's video (if any) and audio streams, video first: the tracks Seekwell reads. */
+export function tracksOf(info: Pick<MediaInfo, 'video' | 'audio'>): (VideoStreamInfo | AudioStreamInfo)[] {
+  return [info.video, ...info.audio].filter((t) => t !== undefined);
+}
+
 /** Returns a probe function that runs ffprobe at most once per (path, size, mtime). */
 export function createProber(ffprobePath: string, maxEntries = 1000): ProbeMedia {
   const cache = new LRUCache<string, Promise<MediaInfo>>({ max: maxEntries });

@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { LRUCache } from 'lru-cache';
 import { FORMAT_WHITELIST } from './formats.js';
-import type { MediaInfo } from './probe.js';
+import { tracksOf, type MediaInfo } from './probe.js';
 
 export interface TrackExtent {
   /** Source stream index. */
@@ -58,7 +58,7 @@ async function analyseTracks(ffprobePath: string, ffmpegPath: string, info: Medi
 }
 
 async function readExtents(ffprobePath: string, info: MediaInfo): Promise<TrackExtent[]> {
-  const tracks = [info.video, ...info.audio].filter((t) => t !== undefined);
+  const tracks = tracksOf(info);
   const first = new Map<number, number>();
   const last = new Map<number, { lastSeconds: number; endSeconds: number }>();
   const end = info.startSeconds + info.durationSeconds;
@@ -67,10 +67,13 @@ async function readExtents(ffprobePath: string, info: MediaInfo): Promise<TrackE
     const needHead = tracks.some((t) => !first.has(t.index));
     const needTail = tracks.some((t) => !last.has(t.index));
     if (!needHead && !needTail) break;
-    const [head, tail] = await Promise.all([
-      needHead ? readPackets(ffprobePath, info, whole ? undefined : `%+${window}`) : [],
-      needTail ? readPackets(ffprobePath, info, whole ? undefined : `${Math.max(0, end - window).toFixed(6)}%`) : [],
-    ]);
+    // The last window is the whole file: one read serves both ends.
+    const [head, tail] = whole
+      ? await readPackets(ffprobePath, info, undefined).then((all): [Packet[], Packet[]] => [all, all])
+      : await Promise.all([
+        needHead ? readPackets(ffprobePath, info, `%+${window}`) : [],
+        needTail ? readPackets(ffprobePath, info, `${Math.max(0, end - window).toFixed(6)}%`) : [],
+      ]);
     const headFirst = new Map<number, number>();
     for (const p of head) headFirst.set(p.index, Math.min(p.at, headFirst.get(p.index) ?? p.at));
     for (const [index, at] of headFirst) if (!first.has(index)) first.set(index, at);
@@ -105,7 +108,7 @@ async function readPackets(ffprobePath: string, info: MediaInfo, interval: strin
     ...(interval === undefined ? [] : ['-read_intervals', interval]),
     '-show_entries', 'packet=stream_index,pts,dts,duration,flags', '-of', 'compact=p=0', `file:${info.absolute}`,
   ], { reject: false, timeout: 120_000, stdin: 'ignore', maxBuffer: 512 << 20 });
-  const timeBases = new Map([info.video, ...info.audio].filter((t) => t !== undefined).map((t) => [t.index, t.timeBase]));
+  const timeBases = new Map(tracksOf(info).map((t) => [t.index, t.timeBase]));
   // A packet without a duration (WebM's last frame, AVI) lasts one frame period.
   const frame = info.video ? info.video.frameRate.den / info.video.frameRate.num : 0;
   const packets: Packet[] = [];

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { segmentDuration } from '../manifest/model.js';
+import { renditionsOf, segmentDuration } from '../manifest/model.js';
 import type { PlaybackPlan } from '../media/plan.js';
 import { startChild, type ChildExit, type SupervisedChild } from './child.js';
 import { ffmpegArgs, type RunRange } from './ffmpeg-args.js';
@@ -78,7 +78,7 @@ export class PipelineRun {
     this.positionSeconds = spec.range.startIndex * spec.plan.model.segmentSeconds;
     this.#spec = spec;
     this.#sink = sink;
-    this.#renditionCount = (spec.plan.model.video ? 1 : 0) + (spec.plan.model.audio ? 1 : 0);
+    this.#renditionCount = renditionsOf(spec.plan.model).length;
     this.startedAt = spec.now();
     this.ended = this.#launch();
   }
@@ -148,10 +148,7 @@ export class PipelineRun {
   // Never rejects: whatever goes wrong ends as a 'failed' run with both processes gone.
   async #launch(): Promise<RunEnd> {
     const { dir, plan, log } = this.#spec;
-    const renditions = [
-      ...(plan.model.video ? [{ id: plan.model.video.id, stream: 'video' as const }] : []),
-      ...(plan.model.audio ? [{ id: plan.model.audio.id, stream: 'audio' as const }] : []),
-    ];
+    const renditions = renditionsOf(plan.model).map((r) => ({ id: r.id, stream: r.kind }));
     let end: RunEnd;
     try {
       await Promise.all(renditions.map((r) => mkdir(path.join(dir, r.id), { recursive: true })));
