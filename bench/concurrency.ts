@@ -59,7 +59,7 @@ async function watch(base: string, media: string, viewer: number): Promise<Viewe
   const id = await createSession(base, media);
   let failed = true;
   try {
-    await Promise.all([get(`${base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${base}/sessions/${id}/init/audio.mp4`)]);
+    await Promise.all([get(`${base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${base}/sessions/${id}/init/audio-1.mp4`)]);
     let playStart: number | undefined; // wall time (ms) playback started
     let stalledMs = 0; // wall time spent stalled so far
     let downloaded = 0; // media seconds downloaded

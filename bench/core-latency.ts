@@ -29,10 +29,10 @@ export async function benchCoreLatency(): Promise<Record<string, unknown>> {
         const { id } = (await response.json()) as { id: string };
         prefix = `${base}/sessions/${id}`;
         await get(`${prefix}/stream.mpd`);
-        await Promise.all(['video-720p', 'audio'].flatMap((r) => [get(`${prefix}/init/${r}.mp4`), get(`${prefix}/segments/${r}-00001.m4s`)]));
+        await Promise.all(['video-720p', 'audio-1'].flatMap((r) => [get(`${prefix}/init/${r}.mp4`), get(`${prefix}/segments/${r}-00001.m4s`)]));
       }));
       const n = String(JUMP_TO).padStart(5, '0');
-      jump.push(await timed(() => Promise.all([get(`${prefix}/segments/video-720p-${n}.m4s`), get(`${prefix}/segments/audio-${n}.m4s`)])));
+      jump.push(await timed(() => Promise.all([get(`${prefix}/segments/video-720p-${n}.m4s`), get(`${prefix}/segments/audio-1-${n}.m4s`)])));
       await fetch(`${prefix.replace('/sessions/', '/api/sessions/')}`, { method: 'DELETE' });
     }
   } finally {

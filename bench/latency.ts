@@ -70,7 +70,7 @@ export async function viewerWaits(repeats = REPEATS): Promise<{ first: number[];
       first.push(await timed(async () => {
         const id = await createSession(server.base, clip.file);
         prefix = `${server.base}/sessions/${id}`;
-        await Promise.all([get(`${prefix}/init/${VIDEO}.mp4`), get(`${prefix}/init/audio.mp4`)]);
+        await Promise.all([get(`${prefix}/init/${VIDEO}.mp4`), get(`${prefix}/init/audio-1.mp4`)]);
         await fetchPair(server.base, id, VIDEO, 1);
       }));
       const id = prefix.split('/').at(-1)!;

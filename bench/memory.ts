@@ -74,7 +74,7 @@ export async function measureMemory(cycles = CYCLES): Promise<ScenarioResult> {
       const ids = [first, ...(await Promise.all(Array.from({ length: SESSIONS - 1 }, () => createSession(server.base, clip.file))))];
       try {
         await Promise.all(ids.map(async (id) => {
-          await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/audio.mp4`)]);
+          await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/audio-1.mp4`)]);
           for (let n = 1; n <= SEGMENTS; n++) await fetchPair(server.base, id, VIDEO, n);
         }));
         await record(`cycle ${cycle}: ${SESSIONS} sessions open, ${SEGMENTS} segments each`);

@@ -1,10 +1,12 @@
 // Scenarios 4 and 7: what the pull-driven pipeline costs against the physical limit (the same
-// ffmpeg encode to `-f null -`), and against the naive design (encode the whole file, then package,
-// then serve) for the time to the first segment.
+// ffmpeg encodes to `-f null -`: one per rendition, video-720p and audio-1, side by side as the
+// server runs them), and against the naive design (encode the whole file, then package, then
+// serve) for the time to the first segment.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { planPlayback } from '../src/media/plan.js';
+import { DEFAULT_LADDER } from '../src/media/ladder.js';
+import { findRendition, planTitle } from '../src/media/plan.js';
 import { createProber } from '../src/media/probe.js';
 import { createTrackAnalyser } from '../src/media/tracks.js';
 import { ffmpegArgs } from '../src/pipeline/ffmpeg-args.js';
@@ -14,6 +16,7 @@ import { BENCH_DIR, cell, makeBenchClip, createSession, fetchPair, get, median, 
 
 const REPEATS = 3;
 const VIDEO = 'video-720p';
+const AUDIO = 'audio-1';
 const PACKAGER = 'node_modules/shaka-packager/bin/packager-linux-x64';
 
 async function oneMinuteClip(): Promise<{ dir: string; file: string; seconds: number }> {
@@ -22,27 +25,49 @@ async function oneMinuteClip(): Promise<{ dir: string; file: string; seconds: nu
   return { dir, file: 'one-min-1080p.mp4', seconds: 60 };
 }
 
-/** ffmpeg's arguments for a whole-title run, exactly as the server builds them, with another output. */
-async function wholeTitleArgs(file: string, output: string[]): Promise<{ args: string[]; seconds: number; plan: ReturnType<typeof planPlayback> }> {
+interface RenditionArgs {
+  /** `video` or `audio`: the packager's stream selector for this rendition's MPEG-TS. */
+  stream: 'video' | 'audio';
+  args: string[];
+}
+
+/**
+ * ffmpeg's arguments for whole-title runs of the 720p video and the first audio rendition, exactly
+ * as the server builds them (one run per rendition), each with another output.
+ */
+async function wholeTitleArgs(file: string, output: (stream: 'video' | 'audio') => string[]): Promise<{ runs: RenditionArgs[]; seconds: number }> {
   const info = await createProber('ffprobe')(file);
-  const plan = planPlayback(info, await createTrackAnalyser('ffprobe', 'ffmpeg')(info, info.demuxer), 4);
-  const args = ffmpegArgs(`file:${file}`, info.demuxer, plan, { startIndex: 0, endIndex: plan.model.segmentCount });
-  return { args: [...args.slice(0, -3), ...output], seconds: plan.model.durationSeconds, plan };
+  const plan = planTitle(info, await createTrackAnalyser('ffprobe', 'ffmpeg')(info, info.demuxer), { segmentSeconds: 4, ladder: DEFAULT_LADDER });
+  const runs = [VIDEO, AUDIO].flatMap((id): RenditionArgs[] => {
+    const rendition = findRendition(plan, id);
+    if (rendition === undefined) return [];
+    if (rendition.kind === 'text') throw new Error(`${id} is not an encoded rendition`);
+    const stream = rendition.kind;
+    const args = ffmpegArgs(`file:${file}`, info.demuxer, plan, rendition, { startIndex: 0, endIndex: plan.timeline.count });
+    return [{ stream, args: [...args.slice(0, -3), ...output(stream)] }];
+  });
+  if (!runs.some((r) => r.stream === 'video')) throw new Error(`${file} has no ${VIDEO} rendition`);
+  return { runs, seconds: plan.timeline.durationSeconds };
+}
+
+/** Runs every rendition's ffmpeg side by side, as the server does, until the last one ends. */
+async function encodeAll(runs: RenditionArgs[]): Promise<void> {
+  await Promise.all(runs.map((r) => execa('ffmpeg', r.args)));
 }
 
 export const encodeOverhead: Scenario = async () => {
   const clip = await oneMinuteClip();
-  const { args, seconds } = await wholeTitleArgs(path.join(clip.dir, clip.file), ['-f', 'null', '-']);
+  const { runs, seconds } = await wholeTitleArgs(path.join(clip.dir, clip.file), () => ['-f', 'null', '-']);
   const pipeline: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     // Interleaved, so both see the same machine.
-    bare.push(seconds / ((await timed(() => execa('ffmpeg', args))) / 1000));
+    bare.push(seconds / ((await timed(() => encodeAll(runs))) / 1000));
     const server = await startServerProcess(`overhead-${i}`, { MEDIA_DIR: clip.dir });
     try {
       pipeline.push(seconds / ((await timed(async () => {
         const id = await createSession(server.base, clip.file);
-        await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/audio.mp4`)]);
+        await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/${AUDIO}.mp4`)]);
         for (let n = 1; n <= seconds / 4; n++) await fetchPair(server.base, id, VIDEO, n);
       })) / 1000));
     } finally {
@@ -51,10 +76,10 @@ export const encodeOverhead: Scenario = async () => {
   }
   const ratio = median(pipeline) / median(bare);
   return {
-    question: 'Pipeline speed (whole 60 s 1080p title fetched as fast as made) vs the same ffmpeg encode to -f null -',
+    question: 'Pipeline speed (whole 60 s 1080p title, 720p + audio, fetched as fast as made) vs the same ffmpeg encodes to -f null -',
     headers: ['what', 'x realtime median (min-max)', 'ratio'],
     rows: [
-      ['ffmpeg ... -f null - (physical limit)', cell(bare.map((x) => round(x, 2))), 1],
+      ['ffmpeg ... -f null -, one per rendition side by side (physical limit)', cell(bare.map((x) => round(x, 2))), 1],
       ['Seekwell pipeline, requests included', cell(pipeline.map((x) => round(x, 2))), round(ratio, 2)],
     ],
     data: { bareSpeed: summary(bare), pipelineSpeed: summary(pipeline), ratio: round(ratio, 3) },
@@ -65,10 +90,10 @@ export const naiveBaseline: Scenario = async () => {
   const clip = await twoMinuteClip();
   const work = await mkdtemp(path.join(BENCH_DIR, 'naive-'));
   try {
-    const { args, plan } = await wholeTitleArgs(path.join(clip.dir, clip.file), ['-f', 'mpegts', `file:${path.join(work, 'full.ts')}`]);
-    const encodeMs = await timed(() => execa('ffmpeg', args));
-    const streams = [{ stream: 'video' as const, dir: 'video' }, ...(plan.audio ? [{ stream: 'audio' as const, dir: 'audio' }] : [])];
-    const packageMs = await timed(() => execa(path.resolve(PACKAGER), packagerArgs('full.ts', streams, 4), { cwd: work }));
+    const { runs } = await wholeTitleArgs(path.join(clip.dir, clip.file), (stream) => ['-f', 'mpegts', `file:${path.join(work, `${stream}.ts`)}`]);
+    const encodeMs = await timed(() => encodeAll(runs));
+    const packageMs = await timed(() => Promise.all(runs.map((r) =>
+      execa(path.resolve(PACKAGER), packagerArgs(`${r.stream}.ts`, [{ stream: r.stream, dir: r.stream }], 4), { cwd: work }))));
     const first = await stat(path.join(work, 'video', '360000.m4s')).then((s) => s.size, () => 0);
     if (first === 0) throw new Error('the naive pipeline made no first segment');
     const seekwell = (await viewerWaits(REPEATS)).first;

@@ -15,7 +15,7 @@ async function seekLatencies(policy: (typeof POLICIES)[number], targets: number[
   const server = await startServerProcess(`${name}-${policy}`, { MEDIA_DIR: clip.dir, SEEK_POLICY: policy });
   try {
     const id = await createSession(server.base, clip.file);
-    await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/audio.mp4`)]);
+    await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/audio-1.mp4`)]);
     await fetchPair(server.base, id, VIDEO, 1);
     const latencies: number[] = [];
     for (const n of targets) {

@@ -90,7 +90,7 @@ export async function createSession(base: string, media: string): Promise<string
 /** Fetches video and audio segment `n` of a session together. */
 export async function fetchPair(base: string, id: string, video: string, n: number): Promise<void> {
   const num = String(n).padStart(5, '0');
-  await Promise.all([get(`${base}/sessions/${id}/segments/${video}-${num}.m4s`), get(`${base}/sessions/${id}/segments/audio-${num}.m4s`)]);
+  await Promise.all([get(`${base}/sessions/${id}/segments/${video}-${num}.m4s`), get(`${base}/sessions/${id}/segments/audio-1-${num}.m4s`)]);
 }
 
 export async function timed(fn: () => Promise<unknown>): Promise<number> {

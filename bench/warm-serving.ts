@@ -20,7 +20,7 @@ import { BENCH_DIR, cell, createSession, makeBenchClip, median, round, startServ
 const CLIP_SECONDS = 40;
 const SEGMENT_COUNT = 10; // 40 s at the default SEGMENT_SECONDS=4
 const VIDEO = 'video-720p';
-const AUDIO = 'audio';
+const AUDIO = 'audio-1';
 const REPEATS = 3;
 const DURATION_S = 6;
 const WARMUP_S = 1;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LogLevel } from './log.js';
+import { DEFAULT_LADDER, STANDARD_RUNGS } from './media/ladder.js';
 import { SEEK_POLICIES, type SeekPolicy } from './session/policy.js';
 
 export interface Config {
@@ -14,6 +15,8 @@ export interface Config {
   /** Absolute; created by the server at startup, not here. */
   readonly workDir: string;
   readonly segmentSeconds: number;
+  /** Short sides of the video ladder's rungs, ascending (VIDEO_LADDER, e.g. "360,480,720,1080"). */
+  readonly videoLadder: readonly number[];
   readonly bufferAheadSeconds: number;
   /** Byte budget for stored segments in WORK_DIR (plus one window per active session). */
   readonly cacheMaxBytes: number;
@@ -63,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mediaDir: readMediaDir(r),
     workDir: resolve(raw(r, 'WORK_DIR') ?? join(tmpdir(), 'seekwell')),
     segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 4, 1, 30),
+    videoLadder: readLadder(r),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
     cacheMaxBytes: readInteger(r, 'CACHE_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     seekPolicy: readChoice(r, 'SEEK_POLICY', SEEK_POLICIES, 'cost'),
@@ -123,6 +127,17 @@ function readPositiveNumber(r: Reader, name: string, fallback: number, max: numb
   const value = /^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$/.test(given) ? Number(given) : Number.NaN;
   if (value > 0 && value <= max) return value;
   return fail(r, name, `a number greater than 0 and at most ${max}`, given, fallback);
+}
+
+// Comma-separated standard short sides, each at most once: "360,720,1080".
+function readLadder(r: Reader): readonly number[] {
+  const given = raw(r, 'VIDEO_LADDER');
+  if (given === undefined) return Object.freeze([...DEFAULT_LADDER]);
+  const rungs = given.split(',').map((part) => part.trim());
+  const standard: readonly number[] = STANDARD_RUNGS;
+  const values = rungs.map((part) => (/^[0-9]+$/.test(part) ? Number(part) : Number.NaN));
+  if (values.every((v) => standard.includes(v)) && new Set(values).size === values.length) return Object.freeze(values.sort((a, b) => a - b));
+  return fail(r, 'VIDEO_LADDER', `a comma-separated list of distinct heights from ${STANDARD_RUNGS.join(', ')}`, given, [...DEFAULT_LADDER]);
 }
 
 function readHost(r: Reader): string {

@@ -50,6 +50,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const registry = new SessionRegistry({
     instanceDir,
     segmentSeconds: config.segmentSeconds,
+    ladder: config.videoLadder,
     sessionIdleMs: config.sessionIdleMs,
     sessionExpireMs: Math.max(config.sessionIdleMs * 12, 3_600_000),
     bufferAheadSeconds: config.bufferAheadSeconds,

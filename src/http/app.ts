@@ -1,5 +1,6 @@
 // Every route of the HTTP API. Handlers parse, call the session layer and shape the response;
 // errors all go through error-response.ts.
+import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { SeekwellError } from '../errors.js';
@@ -26,6 +27,7 @@ export interface AppDeps {
 
 const MANIFEST_CACHE = 'public, max-age=2';
 const MANIFEST_TYPES = { mpd: 'application/dash+xml', m3u8: 'application/vnd.apple.mpegurl' } as const;
+const TEXT_TYPE = 'text/vtt; charset=utf-8';
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -86,7 +88,11 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/sessions/:id/segments/:name', async (c) => {
     const session = registry.get(c.req.param('id'));
     const parsed = parseSegmentFileName(c.req.param('name'));
-    if (!parsed) throw new SeekwellError('SEGMENT_NOT_FOUND', 'segment names look like video-720p-00001.m4s');
+    if (!parsed) throw new SeekwellError('SEGMENT_NOT_FOUND', 'segment names look like video-720p-00001.m4s or text-1-00001.vtt');
+    if (parsed.extension === 'vtt') {
+      const text = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.textSegment(parsed.renditionId, parsed.number, signal));
+      return sendText(c, text);
+    }
     const cmcd = parseCmcd(c.req.query('CMCD'));
     const segment = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.segment(parsed.renditionId, parsed.number, signal, cmcd));
     return sendBytes({
@@ -94,6 +100,12 @@ export function createApp(deps: AppDeps): Hono {
       etag: segment.etag, size: segment.size,
       body: fileBody(segment.handle, c.req.raw.signal), discard: () => void segment.handle.close().catch(() => {}),
     });
+  });
+
+  app.get('/sessions/:id/text/:name', async (c) => {
+    const session = registry.get(c.req.param('id'));
+    const renditionId = stripSuffix(c.req.param('name'), '.vtt');
+    return sendText(c, await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.textWhole(renditionId, signal)));
   });
 
   app.get('/sessions/:id/:file', (c) => {
@@ -122,7 +134,7 @@ function renderManifest(session: Session, file: string): string {
 }
 
 function renderManifestOnce(session: Session, file: string): string {
-  const { model } = session.title.plan;
+  const model = session.title.plan;
   const baseUrl = `/sessions/${session.id}/`;
   if (file === 'stream.mpd') return renderMpd(model, { baseUrl });
   if (file === 'stream.m3u8') return renderMultivariantPlaylist(model, { baseUrl });
@@ -160,8 +172,18 @@ function follow(source: AbortSignal, target: AbortController): () => void {
   return () => source.removeEventListener('abort', onAbort);
 }
 
+// WebVTT is made in memory and never changes for a title: served like any immutable segment.
+function sendText(c: Context, text: string): Response {
+  const bytes = Buffer.from(text, 'utf8');
+  return sendBytes({
+    request: c.req.raw, contentType: TEXT_TYPE,
+    etag: `"vtt-${createHash('sha1').update(bytes).digest('base64url').slice(0, 16)}"`, size: bytes.length, body: bufferBody(bytes),
+  });
+}
+
 function contentTypeOf(session: Session, renditionId: string): string {
-  return renditionId === session.title.plan.model.audio?.id ? 'audio/mp4' : 'video/mp4';
+  const kind = session.rendition(renditionId).kind;
+  return kind === 'audio' ? 'audio/mp4' : kind === 'text' ? TEXT_TYPE : 'video/mp4';
 }
 
 function stripSuffix(name: string, suffix: string): string {

@@ -1,8 +1,11 @@
-// Static DASH MPD for the whole title, rendered from the shared model before anything is encoded.
+// Static DASH MPD for the whole title, rendered from the shared model before anything is encoded:
+// one video AdaptationSet holding the ladder, one AdaptationSet per audio rendition (the default
+// first, Role main), one per text rendition (a whole WebVTT file).
 
 import { XMLBuilder } from 'fast-xml-parser';
-import type { AudioRendition, ManifestModel, ManifestOptions, VideoRendition } from './model.js';
-import { dashMediaTemplate, initUrl } from '../segment/naming.js';
+import type { AudioRendition, TextRendition, VideoRendition } from '../media/plan.js';
+import { groupRenditions, uniqueLabels, type ManifestModel, type ManifestOptions } from './model.js';
+import { dashMediaTemplate, initUrl, wholeTextUrl } from '../segment/naming.js';
 
 type XmlNode = Record<string, unknown>;
 
@@ -17,16 +20,21 @@ const builder = new XMLBuilder({
 
 /** Renders a static, isoff-live MPD listing every segment of the title. */
 export function renderMpd(model: ManifestModel, options: ManifestOptions = {}): string {
-  const adaptationSets: XmlNode[] = [];
-  if (model.video) adaptationSets.push(videoAdaptationSet(model, model.video));
-  if (model.audio) adaptationSets.push(audioAdaptationSet(model, model.audio));
+  const groups = groupRenditions(model.renditions);
+  const audio = [...groups.audio].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+  const labels = new Map([...uniqueLabels(groups.audio), ...uniqueLabels(groups.text)]);
+  const adaptationSets: XmlNode[] = [
+    ...(groups.video.length > 0 ? [videoAdaptationSet(model, groups.video)] : []),
+    ...audio.map((r) => audioAdaptationSet(model, r, labels.get(r.id)!)),
+    ...groups.text.map((r) => textAdaptationSet(r, labels.get(r.id)!)),
+  ].map((set, id) => ({ '@_id': String(id), ...set }));
   return builder.build({
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     MPD: {
       '@_xmlns': 'urn:mpeg:dash:schema:mpd:2011',
       '@_profiles': 'urn:mpeg:dash:profile:isoff-live:2011',
       '@_type': 'static',
-      '@_mediaPresentationDuration': isoDuration(model.durationSeconds),
+      '@_mediaPresentationDuration': isoDuration(model.timeline.durationSeconds),
       '@_minBufferTime': 'PT2S',
       ...(options.baseUrl === undefined ? {} : { BaseURL: options.baseUrl }),
       Period: { '@_id': '0', '@_start': 'PT0S', AdaptationSet: adaptationSets },
@@ -68,18 +76,17 @@ function gcd(a: number, b: number): number {
   return b === 0 ? Math.abs(a) : gcd(b, a % b);
 }
 
-function videoAdaptationSet(model: ManifestModel, video: VideoRendition): XmlNode {
-  const frameRate = dashFrameRate(video.frameRate);
+function videoAdaptationSet(model: ManifestModel, ladder: VideoRendition[]): XmlNode {
+  const frameRate = dashFrameRate(ladder[0]!.frameRate);
   return {
-    '@_id': '0',
     '@_contentType': 'video',
     '@_mimeType': 'video/mp4',
     '@_segmentAlignment': 'true',
     '@_startWithSAP': '1',
-    '@_maxWidth': video.width,
-    '@_maxHeight': video.height,
+    '@_maxWidth': Math.max(...ladder.map((r) => r.width)),
+    '@_maxHeight': Math.max(...ladder.map((r) => r.height)),
     '@_frameRate': frameRate,
-    Representation: {
+    Representation: ladder.map((video) => ({
       '@_id': video.id,
       '@_codecs': video.codecs,
       '@_bandwidth': video.bandwidth,
@@ -88,18 +95,22 @@ function videoAdaptationSet(model: ManifestModel, video: VideoRendition): XmlNod
       '@_frameRate': frameRate,
       '@_sar': '1:1',
       SegmentTemplate: segmentTemplate(model, video.id),
-    },
+    })),
   };
 }
 
-function audioAdaptationSet(model: ManifestModel, audio: AudioRendition): XmlNode {
+// dash.js starts with the set of highest selectionPriority (its default mode), shaka-player with
+// the one whose Role is main: both name the source's default track, in stereo.
+function audioAdaptationSet(model: ManifestModel, audio: AudioRendition, label: string): XmlNode {
   return {
-    '@_id': '1',
     '@_contentType': 'audio',
     '@_mimeType': 'audio/mp4',
     ...(audio.language === undefined ? {} : { '@_lang': audio.language }),
     '@_segmentAlignment': 'true',
     '@_startWithSAP': '1',
+    '@_selectionPriority': audio.isDefault ? '2' : '1',
+    Label: label,
+    Role: { '@_schemeIdUri': ROLE_SCHEME, '@_value': audio.isDefault ? 'main' : 'alternate' },
     Representation: {
       '@_id': audio.id,
       '@_codecs': audio.codecs,
@@ -114,13 +125,27 @@ function audioAdaptationSet(model: ManifestModel, audio: AudioRendition): XmlNod
   };
 }
 
+function textAdaptationSet(text: TextRendition, label: string): XmlNode {
+  return {
+    '@_contentType': 'text',
+    '@_mimeType': 'text/vtt',
+    ...(text.language === undefined ? {} : { '@_lang': text.language }),
+    Label: label,
+    Role: { '@_schemeIdUri': ROLE_SCHEME, '@_value': text.forced ? 'forced-subtitle' : 'subtitle' },
+    Representation: { '@_id': text.id, '@_bandwidth': text.bandwidth, BaseURL: wholeTextUrl(text.id) },
+  };
+}
+
+const ROLE_SCHEME = 'urn:mpeg:dash:role:2011';
+
 // Media time = content time + X, so presentationTimeOffset maps segment timestamps back to 0.
 function segmentTemplate(model: ManifestModel, renditionId: string): XmlNode {
+  const { timeline } = model;
   return {
-    '@_timescale': model.timescale,
-    '@_duration': Math.round(model.segmentSeconds * model.timescale),
+    '@_timescale': timeline.timescale,
+    '@_duration': Math.round(timeline.segmentSeconds * timeline.timescale),
     '@_startNumber': '1',
-    '@_presentationTimeOffset': Math.round(model.presentationTimeOffsetSeconds * model.timescale),
+    '@_presentationTimeOffset': Math.round(timeline.mediaOffsetSeconds * timeline.timescale),
     '@_initialization': initUrl(renditionId),
     '@_media': dashMediaTemplate(renditionId),
   };

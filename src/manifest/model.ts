@@ -1,32 +1,8 @@
-// The one model both manifest renderers read. Built from the segment plan (media/plan.ts) before
-// anything is encoded, so every manifest lists the whole title from the first response.
+// What both manifest renderers read: the title's timeline and its renditions, straight from the
+// plan (media/plan.ts), so every manifest lists the whole title from the first response.
+import type { AudioRendition, Rendition, TextRendition, TitlePlan, VideoRendition } from '../media/plan.js';
 
-export interface VideoRendition {
-  kind: 'video';
-  /** e.g. `video-720p`; also the name used in URLs and on disk. */
-  id: string;
-  width: number;
-  height: number;
-  /** Exact frame rate as a rational, e.g. { num: 30000, den: 1001 }. */
-  frameRate: { num: number; den: number };
-  /** RFC 6381 codecs string, e.g. `avc1.64001f`. */
-  codecs: string;
-  /** Peak bits per second (the encoder's maxrate plus container overhead). */
-  bandwidth: number;
-}
-
-export interface AudioRendition {
-  kind: 'audio';
-  id: string;
-  codecs: string;
-  bandwidth: number;
-  sampleRate: number;
-  channels: number;
-  /** BCP 47 / ISO 639 language tag from the source, if it had one. */
-  language?: string;
-}
-
-export type Rendition = VideoRendition | AudioRendition;
+export type ManifestModel = Pick<TitlePlan, 'timeline' | 'renditions'>;
 
 export interface ManifestOptions {
   /**
@@ -37,30 +13,24 @@ export interface ManifestOptions {
   baseUrl?: string;
 }
 
-
-export interface ManifestModel {
-  /** Source duration in seconds: the title's length as the player sees it. */
-  durationSeconds: number;
-  /** Nominal segment length D in seconds (an integer). */
-  segmentSeconds: number;
-  /** Number of segments; URL numbers run 1..segmentCount. Every rendition has all of them. */
-  segmentCount: number;
-  /** Timescale of the media segments' timestamps (90 kHz: the packager reads MPEG-TS). */
-  timescale: number;
-  /** Media time of content time 0, in seconds (X = D): media time = content time + X. */
-  presentationTimeOffsetSeconds: number;
-  /** Undefined for an audio-only title; at least one of video and audio is present. */
-  video: VideoRendition | undefined;
-  audio: AudioRendition | undefined;
+export interface RenditionGroups {
+  /** Lowest bandwidth first. */
+  video: VideoRendition[];
+  audio: AudioRendition[];
+  text: TextRendition[];
 }
 
-/** Duration in seconds of segment `number` (1-based): D for all but the last. */
-export function segmentDuration(model: Pick<ManifestModel, 'durationSeconds' | 'segmentSeconds' | 'segmentCount'>, number: number): number {
-  if (number < model.segmentCount) return model.segmentSeconds;
-  return model.durationSeconds - (model.segmentCount - 1) * model.segmentSeconds;
+export function groupRenditions(renditions: Rendition[]): RenditionGroups {
+  return {
+    video: renditions.filter((r): r is VideoRendition => r.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth),
+    audio: renditions.filter((r): r is AudioRendition => r.kind === 'audio'),
+    text: renditions.filter((r): r is TextRendition => r.kind === 'text'),
+  };
 }
 
-/** The model's renditions, video first. */
-export function renditionsOf(model: Pick<ManifestModel, 'video' | 'audio'>): Rendition[] {
-  return [model.video, model.audio].filter((r) => r !== undefined);
+/** Player-facing names must differ within a group: a repeated label gets its rendition's position. */
+export function uniqueLabels<T extends { id: string; label: string }>(renditions: T[]): Map<string, string> {
+  const counts = new Map<string, number>();
+  for (const r of renditions) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
+  return new Map(renditions.map((r, at) => [r.id, counts.get(r.label)! > 1 ? `${r.label} ${at + 1}` : r.label]));
 }

@@ -3,13 +3,16 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveMediaPath } from './media-path.js';
 import type { MediaInfo, ProbeMedia } from './probe.js';
+import { findSidecarSubtitles, subtitleSupport, type SidecarSubtitle } from './subtitles.js';
 
 export interface LibraryEntry {
   path: string;
   durationSeconds: number;
   /** Null for an audio-only file. Width and height are the stored picture's, before rotation. */
   video: { codec: string; width: number; height: number; frameRate: string; rotation: number } | null;
-  audio: { codec: string; channels: number; sampleRate: number; language: string | undefined }[];
+  audio: { codec: string; channels: number; sampleRate: number; language: string | undefined; title: string | undefined; default: boolean }[];
+  /** Embedded subtitle streams and sidecar files; `offered: false` says why one cannot be shown. */
+  subtitles: { source: 'embedded' | 'sidecar'; codec: string; language: string | undefined; title: string | undefined; offered: boolean; reason?: string }[];
 }
 
 const MAX_FILES = 2000;
@@ -22,7 +25,8 @@ export async function listMedia(mediaDir: string, probe: ProbeMedia): Promise<Li
   for (const relative of files) {
     try {
       const resolved = await resolveMediaPath(mediaDir, relative);
-      entries.push(toEntry(relative, await probe(resolved.absolute)));
+      const sidecars = await findSidecarSubtitles(mediaDir, resolved.absolute);
+      entries.push(toEntry(relative, await probe(resolved.absolute), sidecars));
     } catch {
       // Not media, unreadable or outside the root: simply not listed.
     }
@@ -42,7 +46,7 @@ async function walk(root: string, prefix: string, depth: number, out: string[]):
   return out;
 }
 
-function toEntry(relative: string, info: MediaInfo): LibraryEntry {
+function toEntry(relative: string, info: MediaInfo, sidecars: SidecarSubtitle[]): LibraryEntry {
   const v = info.video;
   return {
     path: relative,
@@ -51,6 +55,13 @@ function toEntry(relative: string, info: MediaInfo): LibraryEntry {
       codec: v.codec, width: v.width, height: v.height, rotation: v.rotation,
       frameRate: v.frameRate.den === 1 ? String(v.frameRate.num) : `${v.frameRate.num}/${v.frameRate.den}`,
     } : null,
-    audio: info.audio.map(({ codec, channels, sampleRate, language }) => ({ codec, channels, sampleRate, language })),
+    audio: info.audio.map(({ codec, channels, sampleRate, language, title, isDefault }) => ({ codec, channels, sampleRate, language, title, default: isDefault })),
+    subtitles: [
+      ...info.subtitles.map(({ codec, language, title }) => {
+        const support = subtitleSupport(codec);
+        return { source: 'embedded' as const, codec, language, title, offered: support.offered, ...(support.offered ? {} : { reason: support.reason }) };
+      }),
+      ...sidecars.map(({ format, language, title }) => ({ source: 'sidecar' as const, codec: format, language, title, offered: true })),
+    ],
   };
 }

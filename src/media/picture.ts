@@ -4,9 +4,6 @@
 import type { VideoStreamInfo } from './probe.js';
 import type { TrackAnalysis } from './tracks.js';
 
-/** Lines of the short side of the one encoded rendition (720 for landscape, 720 wide for portrait). */
-export const MAX_SHORT_SIDE = 720;
-
 export interface PictureSpec {
   /** Output size after rotation, scaling and aspect correction: even, square pixels. */
   width: number;
@@ -19,7 +16,13 @@ export interface PictureSpec {
   toneMap: 'pq' | 'hlg' | undefined;
 }
 
-export function planPicture(video: VideoStreamInfo, tracks: Pick<TrackAnalysis, 'detectedInterlace'>): PictureSpec {
+/** The displayed picture's short side (the height of a landscape picture), before any scaling. */
+export function shownShortSide(video: Pick<VideoStreamInfo, 'displayWidth' | 'height'>): number {
+  return Math.min(video.displayWidth, video.height);
+}
+
+/** The picture of one rendition whose short side is at most `shortSide` lines (never upscaled). */
+export function planPicture(video: VideoStreamInfo, tracks: Pick<TrackAnalysis, 'detectedInterlace'>, shortSide: number): PictureSpec {
   const quarterTurn = video.rotation === 90 || video.rotation === 270;
   // Displayed size before scaling: the stored picture with its sample aspect, then rotated.
   const shownWidth = quarterTurn ? video.height : video.displayWidth;
@@ -27,10 +30,10 @@ export function planPicture(video: VideoStreamInfo, tracks: Pick<TrackAnalysis, 
   let width: number;
   let height: number;
   if (shownWidth >= shownHeight) {
-    height = evenFloor(Math.min(MAX_SHORT_SIDE, shownHeight));
+    height = evenFloor(Math.min(shortSide, shownHeight));
     width = evenRound((shownWidth * height) / shownHeight);
   } else {
-    width = evenFloor(Math.min(MAX_SHORT_SIDE, shownWidth));
+    width = evenFloor(Math.min(shortSide, shownWidth));
     height = evenRound((shownHeight * width) / shownWidth);
   }
   return { width, height, rotation: video.rotation, deinterlace: deinterlaceOf(video, tracks.detectedInterlace), toneMap: toneMapOf(video.colorTransfer) };

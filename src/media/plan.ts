@@ -1,14 +1,16 @@
-// From a probed file to everything decided before encoding: the rendition ladder, the segment
-// plan and the exact encoder settings. Manifests are rendered from this; so are ffmpeg's arguments.
-import type { ManifestModel } from '../manifest/model.js';
-import { pictureName, planPicture, type PictureSpec } from './picture.js';
-import type { MediaInfo, Rational, VideoStreamInfo } from './probe.js';
+// From a probed file to everything decided before encoding: the title's timeline and its
+// renditions (a video ladder, every audio track, every text subtitle track), each with the exact
+// settings its encoder or converter uses. Manifests are rendered from this; so are ffmpeg's arguments.
+import { AAC_FRAME_SAMPLES, AUDIO_SAMPLE_RATE, planAudioRenditions, type AudioRendition } from './audio-renditions.js';
+import { planVideoLadder, type VideoRendition } from './ladder.js';
+import type { MediaInfo } from './probe.js';
+import type { TextRendition } from './text-renditions.js';
+import { Timeline } from './timeline.js';
 import type { TrackAnalysis, TrackExtent } from './tracks.js';
 
-export const TIMESCALE = 90_000;
-const AUDIO_BITRATE = 128_000;
-const AUDIO_SAMPLE_RATE = 48_000;
-const AAC_FRAME_SAMPLES = 1024;
+export { AAC_FRAME_SAMPLES, AUDIO_SAMPLE_RATE, type AudioEncodeSpec, type AudioRendition } from './audio-renditions.js';
+export type { VideoEncodeSpec, VideoRendition } from './ladder.js';
+export type { TextRendition, TextSource } from './text-renditions.js';
 
 /**
  * Where a source track has real media, in content seconds (0 = the earliest track's start). The
@@ -22,51 +24,35 @@ export interface TrackSpan {
   lastSeconds: number;
 }
 
-export interface VideoEncodeSpec extends PictureSpec {
-  sourceIndex: number;
-  span: TrackSpan;
-  /** Content time a video that ends early is held to: the title's end before the AAC-grid rounding. */
-  padToSeconds: number;
-  frameRate: Rational;
-  /** x264 settings are part of the timeline (profile, B-frames, edit list): never vary per run. */
-  preset: 'veryfast';
-  crf: number;
-  profile: 'high';
-  /** H.264 level as ffmpeg takes it ("3.1"); its level_idc is in the codecs string. */
-  level: string;
-  levelIdc: number;
-  maxrateBps: number;
-  bufsizeBits: number;
-}
+export type Rendition = VideoRendition | AudioRendition | TextRendition;
+/** The renditions made by an encoder run (text is converted whole instead). */
+export type EncodedRendition = VideoRendition | AudioRendition;
 
-export interface AudioEncodeSpec {
-  sourceIndex: number;
-  span: TrackSpan;
-  bitrateBps: number;
-  sampleRate: number;
-  channels: number;
-}
-
-export interface PlaybackPlan {
-  model: ManifestModel;
+export interface TitlePlan {
+  timeline: Timeline;
+  /** Video renditions (lowest first), then audio, then text. */
+  renditions: Rendition[];
   /** Absolute time of content time 0: the earliest track's first timestamp. */
   sourceStartSeconds: number;
   /** The file's start time (format.start_time): what ffmpeg's input -ss counts from. */
   fileStartSeconds: number;
-  /** Undefined for an audio-only title. */
-  video: VideoEncodeSpec | undefined;
-  audio: AudioEncodeSpec | undefined;
+}
+
+export interface PlanOptions {
+  segmentSeconds: number;
+  /** Short sides of the video ladder's rungs, ascending (e.g. 360, 480, 720, 1080). */
+  ladder: readonly number[];
+  /** Text renditions, planned from the file's subtitle streams and sidecar files. */
+  text?: TextRendition[];
 }
 
 /**
- * Plans one video rendition (short side <= 720, upright, display aspect kept; none for an
- * audio-only file) and one stereo AAC rendition over the title's extent: from the earliest
- * track's first packet to the latest track's end (not the container's duration, which can run
- * past every track or fall short).
+ * Plans the title over its real extent: from the earliest track's first packet to the latest
+ * track's end (not the container's duration, which can run past every track or fall short).
  */
-export function planPlayback(info: MediaInfo, tracks: TrackAnalysis, segmentSeconds: number): PlaybackPlan {
-  const source = info.audio[0];
-  const extents = [info.video, source].filter((t) => t !== undefined).map((t) => extentOf(tracks, t.index, info));
+export function planTitle(info: MediaInfo, tracks: TrackAnalysis, options: PlanOptions): TitlePlan {
+  const played = [...(info.video ? [info.video] : []), ...info.audio];
+  const extents = played.map((t) => extentOf(tracks, t.index, info));
   const contentStart = Math.min(...extents.map((e) => e.startSeconds));
   const contentEnd = Math.max(...extents.map((e) => e.endSeconds));
   const spanOf = (index: number): TrackSpan => {
@@ -75,46 +61,19 @@ export function planPlayback(info: MediaInfo, tracks: TrackAnalysis, segmentSeco
   };
   // The shortest unit a segment can hold: a video frame, or an AAC frame without video.
   const frameSeconds = info.video ? info.video.frameRate.den / info.video.frameRate.num : AAC_FRAME_SAMPLES / AUDIO_SAMPLE_RATE;
-  const segments = planSegments(contentEnd - contentStart, segmentSeconds, frameSeconds);
-  const video = info.video && planVideo(info.video, tracks, spanOf(info.video.index), segments.durationSeconds);
-  const { segmentCount } = segments;
+  const D = options.segmentSeconds;
+  const segments = planSegments(contentEnd - contentStart, D, frameSeconds);
   // Audio comes out in whole AAC frames on a grid anchored at content time 0: the title ends where
   // its last frame does, so no track runs past the manifest's duration (dash.js, reaching the
   // period's end before the media's, pauses and seeks back half a second instead of ending).
   // Never past the last segment's nominal end, though: players count segments from the duration.
-  const durationSeconds = source ? Math.min(aacGridEnd(segments.durationSeconds), segmentCount * segmentSeconds) : segments.durationSeconds;
-  const audio = source && {
-    sourceIndex: source.index, span: spanOf(source.index), bitrateBps: AUDIO_BITRATE, sampleRate: AUDIO_SAMPLE_RATE, channels: 2,
-  };
+  const durationSeconds = info.audio.length > 0 ? Math.min(aacGridEnd(segments.durationSeconds), segments.segmentCount * D) : segments.durationSeconds;
+  const video = info.video ? planVideoLadder(info.video, tracks, spanOf(info.video.index), segments.durationSeconds, options.ladder) : [];
   return {
+    timeline: Timeline.uniform(durationSeconds, D, segments.segmentCount),
+    renditions: [...video, ...planAudioRenditions(info.audio, spanOf), ...(options.text ?? [])],
     sourceStartSeconds: contentStart,
     fileStartSeconds: info.startSeconds,
-    video,
-    audio,
-    model: {
-      durationSeconds, segmentSeconds, segmentCount, timescale: TIMESCALE,
-      presentationTimeOffsetSeconds: segmentSeconds,
-      video: video && {
-        kind: 'video', id: pictureName(video), width: video.width, height: video.height, frameRate: video.frameRate,
-        codecs: `avc1.6400${video.levelIdc.toString(16).padStart(2, '0')}`,
-        bandwidth: Math.round(video.maxrateBps * 1.1),
-      },
-      audio: source && {
-        kind: 'audio', id: 'audio', codecs: 'mp4a.40.2', bandwidth: Math.round(AUDIO_BITRATE * 1.1),
-        sampleRate: AUDIO_SAMPLE_RATE, channels: 2, ...(source.language ? { language: source.language } : {}),
-      },
-    },
-  };
-}
-
-function planVideo(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan, padToSeconds: number): VideoEncodeSpec {
-  const picture = planPicture(source, tracks);
-  const fps = source.frameRate.num / source.frameRate.den;
-  const maxrateBps = videoMaxrate(Math.min(picture.width, picture.height), fps);
-  const level = h264Level(picture.width, picture.height, fps);
-  return {
-    ...picture, sourceIndex: source.index, span, padToSeconds, frameRate: source.frameRate,
-    preset: 'veryfast', crf: 23, profile: 'high', level: level.name, levelIdc: level.idc, maxrateBps, bufsizeBits: maxrateBps * 2,
   };
 }
 
@@ -138,25 +97,15 @@ function extentOf(tracks: TrackAnalysis, index: number, info: MediaInfo): TrackE
   return tracks.extents.find((e) => e.index === index) ?? { index, startSeconds: info.startSeconds, endSeconds: end, lastSeconds: end };
 }
 
-/** Bitrate cap by the picture's short side. */
-function videoMaxrate(height: number, fps: number): number {
-  const base = height <= 240 ? 400_000 : height <= 360 ? 800_000 : height <= 480 ? 1_400_000 : height <= 576 ? 2_000_000 : 3_000_000;
-  return fps > 31 ? base * 1.5 : base;
+export function findRendition(plan: Pick<TitlePlan, 'renditions'>, id: string): Rendition | undefined {
+  return plan.renditions.find((r) => r.id === id);
 }
 
-// H.264 Table A-1: the smallest level whose frame size and macroblock rate fit.
-const LEVELS = [
-  { name: '3.0', idc: 30, maxFs: 1620, maxMbps: 40_500 },
-  { name: '3.1', idc: 31, maxFs: 3600, maxMbps: 108_000 },
-  { name: '3.2', idc: 32, maxFs: 5120, maxMbps: 216_000 },
-  { name: '4.0', idc: 40, maxFs: 8192, maxMbps: 245_760 },
-  { name: '4.2', idc: 42, maxFs: 8704, maxMbps: 522_240 },
-  { name: '5.1', idc: 51, maxFs: 36_864, maxMbps: 983_040 },
-  { name: '5.2', idc: 52, maxFs: 36_864, maxMbps: 2_073_600 },
-];
+export function renditionsOfKind<K extends Rendition['kind']>(plan: Pick<TitlePlan, 'renditions'>, kind: K): Extract<Rendition, { kind: K }>[] {
+  return plan.renditions.filter((r): r is Extract<Rendition, { kind: K }> => r.kind === kind);
+}
 
-export function h264Level(width: number, height: number, fps: number): { name: string; idc: number } {
-  const frameMbs = Math.ceil(width / 16) * Math.ceil(height / 16);
-  const level = LEVELS.find((l) => frameMbs <= l.maxFs && frameMbs * fps <= l.maxMbps) ?? LEVELS.at(-1)!;
-  return { name: level.name, idc: level.idc };
+/** Length of the shortest unit a rendition's segments are made of: a video frame or an AAC frame. */
+export function frameSecondsOf(rendition: EncodedRendition): number {
+  return rendition.kind === 'video' ? rendition.frameRate.den / rendition.frameRate.num : AAC_FRAME_SAMPLES / rendition.sampleRate;
 }

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { SeekwellError } from '../errors.js';
 import { containerOf, FORMAT_WHITELIST, looksLikePlaylist } from './formats.js';
 import { toFfmpegInput } from './media-path.js';
+import { subtitleStreamOf, type SubtitleStreamInfo } from './subtitles.js';
 
 export interface Rational {
   num: number;
@@ -44,6 +45,10 @@ export interface AudioStreamInfo extends StreamTiming {
   channels: number;
   sampleRate: number;
   language: string | undefined;
+  /** The track's title tag ("Director's commentary"), if any. */
+  title: string | undefined;
+  /** Flagged default by the source (disposition). */
+  isDefault: boolean;
 }
 
 export interface MediaInfo {
@@ -60,6 +65,8 @@ export interface MediaInfo {
   /** The picture; undefined for audio-only files (music, podcasts, audiobooks). */
   video: VideoStreamInfo | undefined;
   audio: AudioStreamInfo[];
+  /** Subtitle streams, text and bitmap alike (the plan decides what it can offer). */
+  subtitles: SubtitleStreamInfo[];
 }
 
 export type ProbeMedia = (absolute: string) => Promise<MediaInfo>;
@@ -122,8 +129,8 @@ interface FfprobeStream {
   r_frame_rate?: string;
   channels?: number;
   sample_rate?: string;
-  disposition?: { attached_pic?: number };
-  tags?: { language?: string; rotate?: string };
+  disposition?: { attached_pic?: number; default?: number; forced?: number };
+  tags?: { language?: string; rotate?: string; title?: string };
   time_base?: string;
   start_time?: string;
   field_order?: string;
@@ -162,8 +169,11 @@ export function parseProbeOutput(out: FfprobeOutput, absolute: string, size: num
       channels: s.channels!,
       sampleRate: Number(s.sample_rate) || 0,
       language: s.tags?.language && s.tags.language !== 'und' ? s.tags.language : undefined,
+      title: s.tags?.title?.trim() || undefined,
+      isDefault: s.disposition?.default === 1,
       ...timingOf(s),
     })),
+    subtitles: streams.filter((s) => s.codec_type === 'subtitle').map(subtitleStreamOf),
   };
 }
 

@@ -1,5 +1,7 @@
 // A media file made ready for the pipeline: path checked, probed, remuxed if its container needs it.
 import { resolveMediaPath, toFfmpegInput } from './media-path.js';
+import { findSidecarSubtitles } from './subtitles.js';
+import { planTextRenditions, type SubtitleTrackListing, type TextRendition } from './text-renditions.js';
 import type { RemuxSource } from './ingest.js';
 import type { MediaInfo, ProbeMedia } from './probe.js';
 import type { AnalyseTracks, TrackAnalysis } from './tracks.js';
@@ -15,6 +17,10 @@ export interface MediaSource {
   info: MediaInfo;
   /** Each track's real extent and the picture's real interlacing, read from the file. */
   tracks: TrackAnalysis;
+  /** Text subtitle tracks offered as WebVTT renditions (embedded, then sidecar files). */
+  text: TextRendition[];
+  /** Every subtitle track found, offered or not (with the reason). */
+  subtitles: SubtitleTrackListing[];
 }
 
 export interface SourceDeps {
@@ -30,7 +36,12 @@ export async function openMediaSource(deps: SourceDeps, relative: unknown): Prom
   const info = original.needsRemux ? await deps.probe(await deps.remux(original)) : original;
   const analysed = await deps.analyse(info, original.demuxer);
   const tracks = original === info ? analysed : keepOriginalStarts(analysed, original, info);
-  return { relative: resolved.relative, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks };
+  const sidecars = await findSidecarSubtitles(deps.mediaDir, resolved.absolute);
+  const text = planTextRenditions({ input: toFfmpegInput(original.absolute), demuxer: original.demuxer }, original.subtitles, sidecars);
+  return {
+    relative: resolved.relative, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks,
+    text: text.renditions, subtitles: text.listing,
+  };
 }
 
 // An MP3's encoder delay (its gapless header) is lost in the Matroska copy, whose audio then

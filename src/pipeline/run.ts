@@ -1,14 +1,13 @@
-// One run: ffmpeg -> Shaka Packager from content index k to the end (or a limit), writing into its
-// own directory. Reports each init and each complete, validated segment to a sink, and ends with
-// both processes gone and its directory removed.
+// One run of one rendition: ffmpeg -> Shaka Packager from content index k to the end (or a limit),
+// writing into its own directory. Reports its init and each complete, validated segment to a sink,
+// and ends with both processes gone and its directory removed.
 import { constants } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { renditionsOf, segmentDuration } from '../manifest/model.js';
-import type { PlaybackPlan } from '../media/plan.js';
+import { frameSecondsOf, type EncodedRendition, type TitlePlan } from '../media/plan.js';
 import { startChild, type ChildExit, type SupervisedChild } from './child.js';
 import { ffmpegArgs, type RunRange } from './ffmpeg-args.js';
 import { packagerArgs } from './packager-args.js';
@@ -19,7 +18,8 @@ export interface RunSpec {
   dir: string;
   input: string;
   demuxer: string;
-  plan: PlaybackPlan;
+  plan: TitlePlan;
+  rendition: EncodedRendition;
   range: RunRange;
   ffmpegPath: string;
   packagerPath: string;
@@ -32,9 +32,9 @@ export interface RunSpec {
 
 /** Where a run hands its output. `segment` takes ownership of the file (moves it) before resolving. */
 export interface RunSink {
-  init(renditionId: string, bytes: Buffer): void;
-  segment(renditionId: string, index: number, file: string): Promise<void>;
-  /** Every rendition now has `run.producedIndex` stored: time to decide on pausing. */
+  init(bytes: Buffer): void;
+  segment(index: number, file: string): Promise<void>;
+  /** `run.producedIndex` is now stored: time to decide on pausing. */
   advanced(run: PipelineRun): void;
 }
 
@@ -48,22 +48,24 @@ const STOP_GRACE_MS = 2000;
 const SPEED_WINDOW_MS = 3000;
 const SPEED_MIN_SPAN_MS = 900;
 const FIFO_NAME = 'input.ts';
+/** The packager writes the rendition's init and segments here, inside the run's directory. */
+const OUTPUT_DIR = 'out';
 
 export class PipelineRun {
   readonly id: string;
   readonly range: RunRange;
   readonly ended: Promise<RunEnd>;
-  /** Highest content index produced so far, per rendition. */
-  readonly produced = new Map<string, number>();
+  readonly renditionId: string;
   /** Output position of the encoder in content seconds, from ffmpeg's progress reports. */
   positionSeconds: number;
   readonly #spec: RunSpec;
   readonly #sink: RunSink;
-  readonly #watchers: SegmentWatcher[] = [];
+  #watcher: SegmentWatcher | undefined;
   readonly #pending = new Set<Promise<void>>();
-  readonly #renditionCount: number;
+  /** Highest content index produced so far; startIndex - 1 before the first. */
+  #produced: number;
   readonly startedAt: number;
-  /** Seconds from start to the first segment of every rendition: this machine's cold start. */
+  /** Seconds from start to the first segment: this machine's cold start for this rendition. */
   firstSegmentSeconds: number | undefined;
   #pausedAt: number | undefined;
   /** Recent (time, position) progress reports of the running encoder, for its speed. */
@@ -75,10 +77,11 @@ export class PipelineRun {
   private constructor(spec: RunSpec, sink: RunSink) {
     this.id = spec.id;
     this.range = spec.range;
-    this.positionSeconds = spec.range.startIndex * spec.plan.model.segmentSeconds;
+    this.renditionId = spec.rendition.id;
+    this.positionSeconds = spec.plan.timeline.startOf(spec.range.startIndex);
+    this.#produced = spec.range.startIndex - 1;
     this.#spec = spec;
     this.#sink = sink;
-    this.#renditionCount = renditionsOf(spec.plan.model).length;
     this.startedAt = spec.now();
     this.ended = this.#launch();
   }
@@ -91,10 +94,9 @@ export class PipelineRun {
     return { ffmpeg: this.#ffmpeg?.pid, packager: this.#packager?.pid };
   }
 
-  /** Highest index every rendition has produced; startIndex - 1 before the first. */
+  /** Highest index produced; startIndex - 1 before the first. */
   get producedIndex(): number {
-    if (this.produced.size < this.#renditionCount) return this.range.startIndex - 1;
-    return Math.min(...this.produced.values());
+    return this.#produced;
   }
 
   get paused(): boolean {
@@ -114,7 +116,7 @@ export class PipelineRun {
       return (last.position - first.position) / ((last.at - first.at) / 1000);
     }
     if (this.firstSegmentSeconds === undefined) return undefined;
-    return this.#spec.plan.model.segmentSeconds / Math.max(this.firstSegmentSeconds, 0.05);
+    return this.#spec.plan.timeline.durationOf(this.range.startIndex) / Math.max(this.firstSegmentSeconds, 0.05);
   }
 
   /**
@@ -147,20 +149,16 @@ export class PipelineRun {
 
   // Never rejects: whatever goes wrong ends as a 'failed' run with both processes gone.
   async #launch(): Promise<RunEnd> {
-    const { dir, plan, log } = this.#spec;
-    const renditions = renditionsOf(plan.model).map((r) => ({ id: r.id, stream: r.kind }));
+    const { dir, rendition, log } = this.#spec;
     let end: RunEnd;
     try {
-      await Promise.all(renditions.map((r) => mkdir(path.join(dir, r.id), { recursive: true })));
-      for (const r of renditions) {
-        const watcher = new SegmentWatcher(path.join(dir, r.id), {
-          onInit: (bytes) => this.#sink.init(r.id, bytes),
-          onSegment: (segment) => this.#onSegment(r.id, r.stream, segment),
-        });
-        watcher.start();
-        this.#watchers.push(watcher);
-      }
-      end = await this.#runProcesses(renditions.map((r) => ({ stream: r.stream, dir: r.id })));
+      await mkdir(path.join(dir, OUTPUT_DIR), { recursive: true });
+      this.#watcher = new SegmentWatcher(path.join(dir, OUTPUT_DIR), {
+        onInit: (bytes) => this.#sink.init(bytes),
+        onSegment: (segment) => this.#onSegment(segment),
+      });
+      this.#watcher.start();
+      end = await this.#runProcesses({ stream: rendition.kind, dir: OUTPUT_DIR });
     } catch (error) {
       this.#packager?.signal('SIGKILL');
       this.#ffmpeg?.signal('SIGKILL');
@@ -168,15 +166,15 @@ export class PipelineRun {
       const message = error instanceof Error ? error.message : String(error);
       end = { kind: 'failed', error: new SeekwellError('PIPELINE_FAILED', `could not run the pipeline: ${message}`, { cause: error }) };
     }
-    await Promise.all(this.#watchers.map((w) => w.sweep()));
-    for (const w of this.#watchers) w.close();
+    await this.#watcher?.sweep();
+    this.#watcher?.close();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     await rm(dir, { recursive: true, force: true }).catch(() => {});
-    log.info('run ended', { run: this.id, end: end.kind, ...('reason' in end ? { reason: end.reason } : {}) });
+    log.info('run ended', { run: this.id, rendition: rendition.id, end: end.kind, ...('reason' in end ? { reason: end.reason } : {}) });
     return end;
   }
 
-  async #runProcesses(streams: { stream: 'video' | 'audio'; dir: string }[]): Promise<RunEnd> {
+  async #runProcesses(stream: { stream: 'video' | 'audio'; dir: string }): Promise<RunEnd> {
     const spec = this.#spec;
     // A named pipe, not Node's stdio 'pipe' (a socketpair: the packager cannot open /dev/stdin on
     // it). The server opens it read-write first and keeps that descriptor: neither process can
@@ -187,7 +185,7 @@ export class PipelineRun {
     const hold = await open(fifo, constants.O_RDWR);
     try {
       if (this.#stopReason) return { kind: 'stopped', reason: this.#stopReason };
-      this.#packager = startChild('packager', spec.launcher, spec.packagerPath, packagerArgs(FIFO_NAME, streams, spec.plan.model.segmentSeconds), {
+      this.#packager = startChild('packager', spec.launcher, spec.packagerPath, packagerArgs(FIFO_NAME, [stream], spec.plan.timeline.segmentSeconds), {
         cwd: spec.dir,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -195,11 +193,11 @@ export class PipelineRun {
         'ffmpeg',
         spec.launcher,
         spec.ffmpegPath,
-        ffmpegArgs(spec.input, spec.demuxer, spec.plan, spec.range),
+        ffmpegArgs(spec.input, spec.demuxer, spec.plan, spec.rendition, spec.range),
         { stdio: ['ignore', hold.fd, 'pipe'] },
         (line) => this.#onProgress(line),
       );
-      spec.log.info('run started', { run: this.id, range: spec.range, ffmpeg: this.#ffmpeg.pid, packager: this.#packager.pid });
+      spec.log.info('run started', { run: this.id, rendition: spec.rendition.id, range: spec.range, ffmpeg: this.#ffmpeg.pid, packager: this.#packager.pid });
       // A packager that dies leaves ffmpeg blocked on a full pipe: end it too.
       void this.#packager.exited.then(() => this.#ffmpeg.signal('SIGKILL'));
       const ffmpegExit = await this.#ffmpeg.exited;
@@ -229,7 +227,7 @@ export class PipelineRun {
     const match = /^out_time_us=(\d+)$/.exec(line);
     if (match) {
       // With -copyts, ffmpeg reports out_time from the run's first output timestamp (the cut).
-      const position = this.range.startIndex * this.#spec.plan.model.segmentSeconds + Number(match[1]) / 1e6;
+      const position = this.#spec.plan.timeline.startOf(this.range.startIndex) + Number(match[1]) / 1e6;
       this.positionSeconds = Math.max(this.positionSeconds, position);
       const at = this.#spec.now();
       this.#progress.push({ at, position: this.positionSeconds });
@@ -238,36 +236,36 @@ export class PipelineRun {
     return /^[a-z_0-9]+=/.test(line);
   }
 
-  // Maps a file to its content index by its tfdt, and accepts it only if it is where and as long
-  // as the plan says. Files from outside this run's range (a limited run's EOF flush) are dropped.
-  #onSegment(renditionId: string, stream: 'video' | 'audio', segment: WatchedSegment): void {
-    const { model, video } = this.#spec.plan;
+  // Maps a file to its content index by its tfdt, and accepts it only if it starts on the
+  // timeline's boundary and is as long as the timeline says. Files from outside this run's range
+  // (a limited run's EOF flush) are dropped.
+  #onSegment(segment: WatchedSegment): void {
+    const { plan: { timeline }, rendition } = this.#spec;
     const scale = segment.index.timescale;
-    const t = segment.time / scale - model.presentationTimeOffsetSeconds;
-    const index = Math.round(t / model.segmentSeconds);
-    const frame = stream === 'video' && video ? video.frameRate.den / video.frameRate.num : 1024 / 48_000;
+    const t = timeline.contentSecondsOf(segment.time, scale);
+    const { index, offsetSeconds } = timeline.nearestStart(t);
+    const frame = frameSecondsOf(rendition);
     const duration = segment.index.duration / scale;
-    const expected = segmentDuration(model, index + 1);
+    const expected = timeline.durationOf(index);
     // The AAC encoder flushes one more frame after its input ends: the title's last audio
     // segment may run two frames past the plan.
-    const slack = stream === 'audio' && index === model.segmentCount - 1 ? 2 * frame : frame;
+    const slack = rendition.kind === 'audio' && index === timeline.count - 1 ? 2 * frame : frame;
     const problem =
-      Math.abs(t - index * model.segmentSeconds) > frame + 0.001 ? 'off the segment grid'
+      Math.abs(offsetSeconds) > frame + 0.001 ? 'off the segment grid'
       : index < this.range.startIndex || index >= this.range.endIndex ? 'outside the run'
       : Math.abs(duration - expected) > slack + 0.001 ? `${duration.toFixed(3)} s long, expected ${expected.toFixed(3)} s`
       : undefined;
     if (problem) {
-      this.#spec.log.debug('segment dropped', { run: this.id, renditionId, time: segment.time, problem });
+      this.#spec.log.debug('segment dropped', { run: this.id, rendition: rendition.id, time: segment.time, problem });
       return;
     }
-    const accepted = this.#sink.segment(renditionId, index, segment.path).then(() => {
-      const before = this.producedIndex;
-      this.produced.set(renditionId, Math.max(index, this.produced.get(renditionId) ?? -1));
-      if (this.producedIndex === before) return;
+    const accepted = this.#sink.segment(index, segment.path).then(() => {
+      if (index <= this.#produced) return;
+      this.#produced = index;
       this.firstSegmentSeconds ??= (this.#spec.now() - this.startedAt) / 1000;
       this.#sink.advanced(this);
     }, (error: unknown) => {
-      this.#spec.log.error('segment not stored', { run: this.id, renditionId, index, error });
+      this.#spec.log.error('segment not stored', { run: this.id, rendition: rendition.id, index, error });
     });
     this.#pending.add(accepted);
     void accepted.finally(() => this.#pending.delete(accepted));

@@ -5,6 +5,7 @@
 // removing the folder) is found when it is opened and dropped, never served short.
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { numberOf } from '../media/timeline.js';
 import { segmentFileName } from './naming.js';
 
 export interface StoredSegment {
@@ -58,21 +59,20 @@ export class SegmentStore {
     return this.#inits.get(renditionId);
   }
 
-  /** 1-based segment numbers on disk for a rendition, ascending. */
-  numbers(renditionId: string): number[] {
-    const prefix = `${renditionId}:`;
-    return [...this.#segments.keys()].filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length)) + 1).sort((a, b) => a - b);
+  /** Content indexes of a rendition's segments on disk, ascending. */
+  indexes(renditionId: string): number[] {
+    return indexesOf(this.#segments.keys(), renditionId);
   }
 
-  /** Content indexes someone is waiting for, ascending. */
-  waitingIndexes(): number[] {
-    return [...this.#waits.keys()].filter((k) => !k.startsWith('init:')).map((k) => Number(k.split(':')[1])).sort((a, b) => a - b);
+  /** Content indexes of a rendition someone is waiting for, ascending. */
+  waitingIndexes(renditionId: string): number[] {
+    return indexesOf(this.#waits.keys(), renditionId);
   }
 
   setInit(renditionId: string, bytes: Buffer): void {
     if (this.#inits.has(renditionId)) return;
     this.#inits.set(renditionId, bytes);
-    this.#settle(`init:${renditionId}`, bytes);
+    this.#settle(initKey(renditionId), bytes);
   }
 
   /** Moves a complete segment file into the store; the first copy of a segment wins. */
@@ -80,7 +80,7 @@ export class SegmentStore {
     const key = segmentKey(renditionId, index);
     if (this.#segments.has(key) || this.#putting.has(key)) return;
     this.#putting.add(key);
-    const target = path.join(this.dir, segmentFileName(renditionId, index + 1));
+    const target = path.join(this.dir, segmentFileName(renditionId, numberOf(index)));
     let info;
     try {
       await this.#moveIn(file, target);
@@ -167,14 +167,18 @@ export class SegmentStore {
   waitForInit(renditionId: string, signal: AbortSignal): Promise<Buffer> {
     const found = this.#inits.get(renditionId);
     if (found) return Promise.resolve(found);
-    return this.#wait(`init:${renditionId}`, signal) as Promise<Buffer>;
+    return this.#wait(initKey(renditionId), signal) as Promise<Buffer>;
   }
 
-  /** Fails the current waits for segments matching `which` (all of them by default, inits too). */
-  failWaits(error: Error, which: (index: number) => boolean = () => true): void {
+  /**
+   * Fails the current waits of one rendition for segments matching `which` (its init too), or of
+   * every rendition when none is named.
+   */
+  failWaits(error: Error, renditionId?: string, which: (index: number) => boolean = () => true): void {
     for (const [key, wait] of [...this.#waits]) {
-      const index = key.startsWith('init:') ? undefined : Number(key.split(':')[1]);
-      if (index !== undefined && !which(index)) continue;
+      const parsed = parseKey(key);
+      if (renditionId !== undefined && parsed.renditionId !== renditionId) continue;
+      if (parsed.index !== undefined && !which(parsed.index)) continue;
       this.#waits.delete(key);
       wait.reject(error);
     }
@@ -235,6 +239,21 @@ function isMissing(error: unknown): boolean {
 
 function segmentKey(renditionId: string, index: number): string {
   return `${renditionId}:${index}`;
+}
+
+function initKey(renditionId: string): string {
+  return `init:${renditionId}`;
+}
+
+function parseKey(key: string): { renditionId: string; index: number | undefined } {
+  if (key.startsWith('init:')) return { renditionId: key.slice(5), index: undefined };
+  const colon = key.lastIndexOf(':');
+  return { renditionId: key.slice(0, colon), index: Number(key.slice(colon + 1)) };
+}
+
+function indexesOf(keys: Iterable<string>, renditionId: string): number[] {
+  const prefix = `${renditionId}:`;
+  return [...keys].filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length))).sort((a, b) => a - b);
 }
 
 function deferred<T>(): Deferred<T> {

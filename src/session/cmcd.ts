@@ -1,5 +1,6 @@
 // Common Media Client Data (CTA-5004) sent by players in query mode (`?CMCD=bl%3D21300%2C...`).
 // Seekwell reads three keys: `bl` buffer length (ms), `nor` next object request, `su` startup.
+import { indexOf } from '../media/timeline.js';
 import { parseSegmentFileName } from '../segment/naming.js';
 
 export interface Cmcd {
@@ -37,5 +38,5 @@ function nextIndexOf(nor: string): number | undefined {
   }
   const name = url.split('?')[0]!.split('/').at(-1) ?? '';
   const parsed = parseSegmentFileName(name);
-  return parsed ? parsed.number - 1 : undefined;
+  return parsed ? indexOf(parsed.number) : undefined;
 }

@@ -1,6 +1,7 @@
 // Which run should produce a requested segment: a cost model, pure so it can be read and tested
 // alone. Waiting for a running run costs the time it needs to reach the segment at its measured
 // speed; starting a run there costs this machine's measured cold start. The cheaper one wins.
+import type { Timeline } from '../media/timeline.js';
 
 export interface RunView {
   id: string;
@@ -24,10 +25,13 @@ export interface RunView {
 export const SEEK_POLICIES = ['cost', 'always-restart', 'never-restart'] as const;
 export type SeekPolicy = (typeof SEEK_POLICIES)[number];
 
+/** Where segments start and end: the title's timeline. */
+export type SegmentTimes = Pick<Timeline, 'startOf' | 'endOf'>;
+
 export interface PolicyInput {
   /** Content index (0-based) of the requested segment, which is not on disk. */
   index: number;
-  segmentSeconds: number;
+  timeline: SegmentTimes;
   /** The runs of this title that are alive. */
   runs: RunView[];
   /** Expected seconds from starting a run to its first segment (measured on this machine). */
@@ -45,14 +49,15 @@ export type RunDecision =
   | { action: 'start'; index: number; reason: RestartReason; expectedSeconds: number };
 
 /** Seconds until `run` has produced segment `index`, at its measured (or the typical) speed. */
-export function expectedWaitSeconds(run: RunView, index: number, input: Pick<PolicyInput, 'segmentSeconds' | 'coldStartSeconds' | 'typicalSpeed'>): number {
+export function expectedWaitSeconds(run: RunView, index: number, input: Pick<PolicyInput, 'timeline' | 'coldStartSeconds' | 'typicalSpeed'>): number {
   const speed = run.speed ?? input.typicalSpeed;
+  const { timeline } = input;
   if (run.producedIndex < run.startIndex) {
     const coldLeft = Math.max(0, input.coldStartSeconds - run.ageSeconds);
-    return coldLeft + ((index - run.startIndex) * input.segmentSeconds) / speed;
+    return coldLeft + (timeline.startOf(index) - timeline.startOf(run.startIndex)) / speed;
   }
   // A segment is complete once the encoder is past its end (the next key frame closes it).
-  const remaining = (index + 1) * input.segmentSeconds - run.positionSeconds;
+  const remaining = timeline.endOf(index) - run.positionSeconds;
   return Math.max(0, remaining) / speed;
 }
 
@@ -63,9 +68,9 @@ export function expectedWaitSeconds(run: RunView, index: number, input: Pick<Pol
 export const RESTART_MARGIN_SECONDS = 0.5;
 
 /** True when the run's encoder is inside segment `index` (or the run is about to begin there). */
-function isEncoding(run: RunView, index: number, segmentSeconds: number): boolean {
+function isEncoding(run: RunView, index: number, timeline: SegmentTimes): boolean {
   if (run.producedIndex < run.startIndex) return index === run.startIndex;
-  return index === run.producedIndex + 1 && run.positionSeconds >= index * segmentSeconds;
+  return index === run.producedIndex + 1 && run.positionSeconds >= timeline.startOf(index);
 }
 
 export function decideRun(input: PolicyInput): RunDecision {
@@ -79,7 +84,7 @@ export function decideRun(input: PolicyInput): RunDecision {
     return { action: 'start', index, reason, expectedSeconds: input.coldStartSeconds };
   }
   const best = covering
-    .map((run) => ({ run, seconds: expectedWaitSeconds(run, index, input), encoding: isEncoding(run, index, input.segmentSeconds) }))
+    .map((run) => ({ run, seconds: expectedWaitSeconds(run, index, input), encoding: isEncoding(run, index, input.timeline) }))
     .reduce((a, b) => (b.seconds < a.seconds ? b : a));
   // A run already encoding the segment always wins: a new run would have to start up and then
   // encode that same segment. (Speed estimates are noisy; this keeps the next-segment case stable.)

@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { planPlayback, type PlaybackPlan } from '../media/plan.js';
+import { planTitle, type TitlePlan } from '../media/plan.js';
 import { openMediaSource, type MediaSource, type SourceDeps } from '../media/source.js';
 import { StoreBudget } from '../segment/budget.js';
 import { EncoderEstimator } from './estimator.js';
@@ -24,6 +24,8 @@ export interface RegistryOptions extends TitleOptions {
   /** This server instance's folder in WORK_DIR: `store/` and `runs/` go below it. */
   instanceDir: string;
   segmentSeconds: number;
+  /** Short sides of the video ladder's rungs (VIDEO_LADDER). */
+  ladder: readonly number[];
   sessionIdleMs: number;
   /** A session idle this long is forgotten entirely (its state; segments stay in the store). */
   sessionExpireMs: number;
@@ -45,7 +47,8 @@ export class SessionRegistry {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #sweeper: NodeJS.Timeout;
-  readonly estimator = new EncoderEstimator();
+  /** Cold start and speed per rendition id (a 360p run and a 1080p one are not alike). */
+  readonly #estimators = new Map<string, EncoderEstimator>();
   readonly budget: StoreBudget;
   #closing: Promise<void> | undefined;
 
@@ -74,28 +77,28 @@ export class SessionRegistry {
     this.#assertOpen();
     const source = await openMediaSource(this.#source, request.media);
     this.#assertOpen();
-    const plan = planPlayback(source.info, source.tracks, this.#options.segmentSeconds);
+    const plan = planTitle(source.info, source.tracks, { segmentSeconds: this.#options.segmentSeconds, ladder: this.#options.ladder, text: source.text });
     const key = titleKey(source.info, plan);
     const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
-    const startIndex = Math.min(plan.model.segmentCount - 1, Math.floor((request.startSeconds ?? 0) / plan.model.segmentSeconds));
+    const startIndex = plan.timeline.indexAt(request.startSeconds ?? 0);
     // randomUUID: 122 random bits, as ids must not be guessable.
     const id = randomUUID();
     const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
-    this.#log.info('session opened', { session: id, media: source.relative, segments: plan.model.segmentCount, startIndex });
+    this.#log.info('session opened', { session: id, media: source.relative, segments: plan.timeline.count, startIndex });
     return session;
   }
 
   // Concurrent first requests for a title share one opening: two Title objects for one key would
   // run encoders into the same run folders.
-  #openTitle(key: string, source: MediaSource, plan: PlaybackPlan): Promise<Title> {
+  #openTitle(key: string, source: MediaSource, plan: TitlePlan): Promise<Title> {
     let pending = this.#opening.get(key);
     if (!pending) {
       const title = new Title(key, source, plan, {
         storeDir: path.join(this.#options.instanceDir, 'store', key),
         runsDir: path.join(this.#options.instanceDir, 'runs'),
         options: this.#options,
-        estimator: this.estimator,
+        estimatorFor: (renditionId) => this.estimatorFor(renditionId),
         budget: this.budget,
         metrics: this.#metrics,
         log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
@@ -108,6 +111,12 @@ export class SessionRegistry {
       void pending.finally(() => this.#opening.delete(key)).catch(() => {});
     }
     return pending;
+  }
+
+  estimatorFor(renditionId: string): EncoderEstimator {
+    let estimator = this.#estimators.get(renditionId);
+    if (!estimator) this.#estimators.set(renditionId, (estimator = new EncoderEstimator()));
+    return estimator;
   }
 
   get(id: string): Session {
@@ -128,9 +137,9 @@ export class SessionRegistry {
   async delete(id: string, reason = 'deleted'): Promise<void> {
     const session = this.get(id);
     this.#sessions.delete(id);
-    const handle = session.title.runOf(session);
+    const handles = session.title.runsOf(session);
     session.close(reason);
-    if (handle) await this.#awaitDeparture(session.title, handle, id);
+    await Promise.all(handles.map((handle) => this.#awaitDeparture(session.title, handle, id)));
   }
 
   // The session's aborted waits leave the store a few microtasks after close(): only then is its
@@ -178,7 +187,9 @@ export class SessionRegistry {
 }
 
 // Segments are keyed by content: the file's identity and everything that shapes the encoding.
-function titleKey(info: { absolute: string; size: number; mtimeMs: number }, plan: PlaybackPlan): string {
-  const identity = JSON.stringify([info.absolute, info.size, info.mtimeMs, plan.video, plan.audio, plan.model.segmentSeconds, plan.sourceStartSeconds]);
+function titleKey(info: { absolute: string; size: number; mtimeMs: number }, plan: TitlePlan): string {
+  const { timeline } = plan;
+  const timing = [timeline.segmentSeconds, timeline.count, timeline.durationSeconds, plan.sourceStartSeconds];
+  const identity = JSON.stringify([info.absolute, info.size, info.mtimeMs, timing, plan.renditions.map((r) => [r.id, r.spec])]);
   return createHash('sha256').update(identity).digest('hex').slice(0, 32);
 }

@@ -4,7 +4,8 @@ import { setMaxListeners } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { renditionsOf, type Rendition } from '../manifest/model.js';
+import type { EncodedRendition, Rendition, TextRendition } from '../media/plan.js';
+import { indexOf, numberOf } from '../media/timeline.js';
 import type { Metrics } from '../metrics.js';
 import type { StoreBudget } from '../segment/budget.js';
 import type { StoredSegment } from '../segment/store.js';
@@ -25,6 +26,8 @@ export interface OpenSegment extends StoredSegment {
 }
 
 const WAIT_SAMPLES = 200;
+/** Restarts at one segment within this long are one jump seen by several renditions. */
+const SAME_JUMP_MS = 5000;
 
 export class Session implements Viewer {
   readonly id: string;
@@ -37,7 +40,7 @@ export class Session implements Viewer {
   /** The player's last reported buffer length (CMCD `bl`), seconds. */
   bufferSeconds: number | undefined;
   restarts = 0;
-  readonly restartLog: { at: number; index: number; reason: RestartReason }[] = [];
+  readonly restartLog: { at: number; index: number; reason: RestartReason; renditions: string[] }[] = [];
   readonly #waitsMs: number[] = [];
   readonly #options: SessionOptions;
   readonly #log: Logger;
@@ -67,7 +70,7 @@ export class Session implements Viewer {
   }
 
   get renditions(): Rendition[] {
-    return renditionsOf(this.title.plan.model);
+    return this.title.plan.renditions;
   }
 
   /** Median and 95th percentile of this session's recent segment waits, in milliseconds. */
@@ -99,50 +102,70 @@ export class Session implements Viewer {
     }
   }
 
-  recordRestart(index: number, reason: RestartReason): void {
+  // One jump restarts each rendition the viewer watches (its video and its audio): it is counted
+  // and logged once, with every rendition it restarted.
+  recordRestart(index: number, reason: RestartReason, renditionId: string): void {
+    const now = this.#options.now();
+    const last = this.restartLog.at(-1);
+    if (last && last.index === index && now - last.at < SAME_JUMP_MS && !last.renditions.includes(renditionId)) {
+      last.renditions.push(renditionId);
+      return;
+    }
     this.restarts++;
-    this.restartLog.push({ at: this.#options.now(), index, reason });
+    this.restartLog.push({ at: now, index, reason, renditions: [renditionId] });
     if (this.restartLog.length > 100) this.restartLog.shift();
-    this.#log.info('restart', { segment: index + 1, reason });
+    this.#log.info('restart', { segment: numberOf(index), reason, rendition: renditionId });
   }
 
   /** Resolves with the segment's file, open, once it is complete on disk. */
   async segment(renditionId: string, number: number, signal: AbortSignal, cmcd?: Cmcd): Promise<OpenSegment> {
-    this.#rendition(renditionId);
-    const { segmentCount } = this.title.plan.model;
-    if (!Number.isSafeInteger(number) || number < 1 || number > segmentCount) {
-      throw new SeekwellError('SEGMENT_NOT_FOUND', `segment ${number} is not in the plan (1..${segmentCount})`);
-    }
+    const rendition = this.#encoded(renditionId);
+    const index = this.#index(number);
     this.#assertOpen();
-    this.#noteDemand(number - 1, cmcd);
+    this.#noteDemand(index, cmcd);
     const started = this.#options.now();
-    const onDisk = this.title.store.getSegment(renditionId, number - 1) !== undefined;
-    const segment = await this.#track(() => this.#open(renditionId, number - 1, signal));
+    const onDisk = this.title.store.getSegment(renditionId, index) !== undefined;
+    const segment = await this.#track(() => this.#open(rendition, index, signal));
     this.#recordWait(this.#options.now() - started, onDisk);
     return segment;
   }
 
   // Never resolves with a file gone from disk: such a segment is dropped from the store and the
   // budget, logged, and then made again (or waited for) like any segment not stored.
-  async #open(renditionId: string, index: number, signal: AbortSignal): Promise<OpenSegment> {
+  async #open(rendition: EncodedRendition, index: number, signal: AbortSignal): Promise<OpenSegment> {
     const { store } = this.title;
     for (;;) {
       signal.throwIfAborted();
-      const segment = await this.title.segment(this, renditionId, index, signal);
+      const segment = await this.title.segment(this, rendition, index, signal);
       const handle = await store.openSegment(segment);
       if (handle) return { ...segment, handle };
-      if (store.drop(renditionId, index, segment)) {
-        this.#options.budget.forget(store, renditionId, index);
-        this.#log.warn('stored segment file gone: making it again', { rendition: renditionId, segment: index + 1, path: segment.path });
+      if (store.drop(rendition.id, index, segment)) {
+        this.#options.budget.forget(store, rendition.id, index);
+        this.#log.warn('stored segment file gone: making it again', { rendition: rendition.id, segment: numberOf(index), path: segment.path });
       }
     }
   }
 
-  /** Resolves with the rendition's init segment, starting a run at the session's start if needed. */
+  /** Resolves with the rendition's init segment, starting a run at the viewer's position if needed. */
   async init(renditionId: string, signal: AbortSignal): Promise<Buffer> {
-    this.#rendition(renditionId);
+    const rendition = this.#encoded(renditionId);
     this.#assertOpen();
-    return this.#track(() => this.title.init(this, renditionId, this.frontier ?? this.startIndex, signal));
+    return this.#track(() => this.title.init(this, rendition, this.frontier ?? this.startIndex, signal));
+  }
+
+  /** A text rendition's segment `number` as WebVTT (HLS). Text is no demand on any encoder. */
+  async textSegment(renditionId: string, number: number, signal: AbortSignal): Promise<string> {
+    const rendition = this.#text(renditionId);
+    const index = this.#index(number);
+    this.#assertOpen();
+    return this.#track(() => this.title.text.segment(rendition, index, signal));
+  }
+
+  /** A text rendition as one WebVTT file (DASH). */
+  async textWhole(renditionId: string, signal: AbortSignal): Promise<string> {
+    const rendition = this.#text(renditionId);
+    this.#assertOpen();
+    return this.#track(() => this.title.text.whole(rendition, signal));
   }
 
   /** Ends this viewer's claim on the encoder (idle); the session stays and can resume. */
@@ -176,10 +199,31 @@ export class Session implements Viewer {
     this.#options.metrics.segmentsServed.inc({ from: fromStore ? 'store' : 'encoder' });
   }
 
-  #rendition(renditionId: string): Rendition {
-    const rendition = this.renditions.find((r) => r.id === renditionId);
+  /** The rendition, or RENDITION_NOT_FOUND. */
+  rendition(renditionId: string): Rendition {
+    const rendition = this.title.rendition(renditionId);
     if (!rendition) throw new SeekwellError('RENDITION_NOT_FOUND', `no rendition "${renditionId.slice(0, 40)}" in this session`);
     return rendition;
+  }
+
+  #encoded(renditionId: string): EncodedRendition {
+    const rendition = this.rendition(renditionId);
+    if (rendition.kind === 'text') throw new SeekwellError('RENDITION_NOT_FOUND', `"${renditionId}" is a text rendition: its segments are .vtt files`);
+    return rendition;
+  }
+
+  #text(renditionId: string): TextRendition {
+    const rendition = this.rendition(renditionId);
+    if (rendition.kind !== 'text') throw new SeekwellError('RENDITION_NOT_FOUND', `"${renditionId}" is not a text rendition`);
+    return rendition;
+  }
+
+  /** The index of URL segment `number`, or SEGMENT_NOT_FOUND. */
+  #index(number: number): number {
+    const { timeline } = this.title.plan;
+    const index = indexOf(number);
+    if (!timeline.has(index)) throw new SeekwellError('SEGMENT_NOT_FOUND', `segment ${number} is not in the plan (1..${timeline.count})`);
+    return index;
   }
 
   #assertOpen(): void {

@@ -1,72 +1,44 @@
-// One title: a source file with one set of encoding settings. Owns the shared segment store and
-// the runs producing into it. Sessions (viewers) attach to at most one run at a time; a run
-// pauses once it is a full window ahead of every viewer attached to it, and stops when none is.
-import path from 'node:path';
+// One title: a source file with one set of encoding settings. Owns the segment store every
+// rendition shares and one production per rendition, made on that rendition's first request (a
+// rendition nobody asks for costs nothing). A viewer watches one rendition of each kind: asking
+// for another video (a quality switch) or audio (a language switch) rendition leaves the previous
+// one, whose runs then stop unless another viewer or a waiting request still needs them.
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { PlaybackPlan } from '../media/plan.js';
+import { findRendition, type EncodedRendition, type Rendition, type TitlePlan } from '../media/plan.js';
 import type { MediaSource } from '../media/source.js';
-import type { RunRange } from '../pipeline/ffmpeg-args.js';
-import { PipelineRun, type RunEnd } from '../pipeline/run.js';
 import type { StoreBudget } from '../segment/budget.js';
 import { SegmentStore, type StoredSegment } from '../segment/store.js';
 import type { EncoderEstimator } from './estimator.js';
-import { decideRun, type RestartReason, type RunView, type SeekPolicy } from './policy.js';
+import { RenditionProduction, windowSegments, type RunHandle, type TitleOptions, type Viewer } from './production.js';
+import { TextTracks } from './text-tracks.js';
 
-export interface TitleOptions {
-  ffmpegPath: string;
-  packagerPath: string;
-  launcher: string[];
-  /** Longest run, in segments: bounds ffmpeg's key-frame list; a later request starts a new run. */
-  maxRunSegments: number;
-  bufferAheadSeconds: number;
-  seekPolicy: SeekPolicy;
-  now: () => number;
-}
+export type { RunHandle, TitleOptions, Viewer } from './production.js';
 
 export interface TitleDeps {
   storeDir: string;
   runsDir: string;
   options: TitleOptions;
-  estimator: EncoderEstimator;
+  /** Cold start and speed per rendition id, shared by every title on this machine. */
+  estimatorFor: (renditionId: string) => EncoderEstimator;
   budget: StoreBudget;
   metrics: Metrics;
   log: Logger;
 }
 
-/** What a title needs to know of a session. */
-export interface Viewer {
-  readonly id: string;
-  /** Furthest content index this viewer asked for since its last jump; undefined before any. */
-  readonly frontier: number | undefined;
-  recordRestart(index: number, reason: RestartReason): void;
-}
-
-export interface RunHandle {
-  readonly id: string;
-  readonly range: RunRange;
-  run: PipelineRun | undefined;
-  started: Promise<PipelineRun | undefined>;
-}
-
-/** Runs that failed one after another without producing anything before waits are failed. */
-const MAX_FAILED_RUNS = 2;
-
 export class Title {
   readonly key: string;
   readonly source: MediaSource;
-  readonly plan: PlaybackPlan;
+  readonly plan: TitlePlan;
   readonly store: SegmentStore;
+  /** The text renditions, converted on first request. */
+  readonly text: TextTracks;
   readonly #deps: TitleDeps;
-  readonly #runs = new Set<RunHandle>();
-  readonly #attached = new Map<Viewer, RunHandle>();
-  /** Every run not yet ended (stopping ones included), so callers can wait for no process left. */
-  readonly #alive = new Set<Promise<unknown>>();
+  readonly #productions = new Map<string, RenditionProduction>();
   #seq = 0;
-  #failedRuns = 0;
 
-  constructor(key: string, source: MediaSource, plan: PlaybackPlan, deps: TitleDeps) {
+  constructor(key: string, source: MediaSource, plan: TitlePlan, deps: TitleDeps) {
     this.key = key;
     this.source = source;
     this.plan = plan;
@@ -75,232 +47,85 @@ export class Title {
       deps.metrics.segmentsEncoded.inc();
       deps.budget.add(this.store, renditionId, index, size);
     });
+    this.text = new TextTracks({ plan, ffmpegPath: deps.options.ffmpegPath, launcher: deps.options.launcher, log: deps.log });
   }
 
   get windowSegments(): number {
-    return Math.max(1, Math.ceil(this.#deps.options.bufferAheadSeconds / this.plan.model.segmentSeconds));
+    return windowSegments(this.plan, this.#deps.options.bufferAheadSeconds);
+  }
+
+  /** Productions started so far (renditions somebody asked for). */
+  get productions(): RenditionProduction[] {
+    return [...this.#productions.values()];
   }
 
   get runs(): RunHandle[] {
-    return [...this.#runs];
+    return this.productions.flatMap((p) => p.runs);
   }
 
-  runOf(viewer: Viewer): RunHandle | undefined {
-    return this.#attached.get(viewer);
+  /** The runs `viewer` is attached to, one per rendition it watches. */
+  runsOf(viewer: Viewer): RunHandle[] {
+    return this.productions.flatMap((p) => p.runOf(viewer) ?? []);
   }
 
-  /** Resolves with a segment once it is on disk, choosing between waiting and (re)starting a run. */
-  async segment(viewer: Viewer, renditionId: string, index: number, signal: AbortSignal): Promise<StoredSegment> {
-    for (;;) {
-      const stored = this.store.getSegment(renditionId, index);
-      if (stored) {
-        this.#deps.budget.touch(this.store, renditionId, index);
-        this.reconcile();
-        return stored;
-      }
-      const decision = decideRun({
-        index,
-        segmentSeconds: this.plan.model.segmentSeconds,
-        runs: this.#views(),
-        coldStartSeconds: this.#deps.estimator.coldStartSeconds,
-        typicalSpeed: this.#deps.estimator.typicalSpeed,
-        policy: this.#deps.options.seekPolicy,
-      });
-      if (decision.action === 'wait') {
-        this.#attach(viewer, [...this.#runs].find((h) => h.id === decision.runId)!);
-      } else if (this.#blockers(viewer, index).length > 0) {
-        // Restarting would kill a run other requests still wait on, and the new run would not
-        // serve them: let them finish first, then decide again.
-        await this.store.nextChange(signal);
-        continue;
-      } else {
-        this.#startRun(viewer, index, decision.reason);
-      }
-      this.reconcile();
-      return this.store.waitForSegment(renditionId, index, signal);
-    }
+  rendition(renditionId: string): Rendition | undefined {
+    return findRendition(this.plan, renditionId);
   }
 
-  /** Resolves with a rendition's init segment; starts a run at `startIndex` if none is alive. */
-  async init(viewer: Viewer, renditionId: string, startIndex: number, signal: AbortSignal): Promise<Buffer> {
-    const init = this.store.getInit(renditionId);
-    if (init) return init;
-    if (this.#runs.size === 0) this.#startRun(viewer, startIndex, 'no-run');
-    else if (!this.#attached.has(viewer)) this.#attach(viewer, [...this.#runs][0]!);
-    return this.store.waitForInit(renditionId, signal);
+  /** Resolves with a segment once it is on disk, making it if needed. */
+  async segment(viewer: Viewer, rendition: EncodedRendition, index: number, signal: AbortSignal): Promise<StoredSegment> {
+    const production = this.#watch(viewer, rendition);
+    const segment = await production.segment(viewer, index, signal);
+    this.#deps.budget.touch(this.store, rendition.id, index);
+    return segment;
   }
 
-  /** Resolves when every run started so far has ended. */
-  async settled(): Promise<void> {
-    while (this.#alive.size > 0) await Promise.allSettled([...this.#alive]);
+  /** Resolves with a rendition's init segment, starting a run at `startIndex` if none is alive. */
+  init(viewer: Viewer, rendition: EncodedRendition, startIndex: number, signal: AbortSignal): Promise<Buffer> {
+    return this.#watch(viewer, rendition).init(viewer, startIndex, signal);
   }
 
   /** A viewer leaves (idle or closed): runs nobody watches or waits on are stopped. */
   detach(viewer: Viewer): void {
-    this.#attached.delete(viewer);
-    this.reconcile();
+    for (const production of this.#productions.values()) production.detach(viewer);
+  }
+
+  reconcile(): void {
+    for (const production of this.#productions.values()) production.reconcile();
   }
 
   /** True for segments a viewer is about to need (its window) or is waiting for: not evictable. */
   isPinned(renditionId: string, index: number): boolean {
-    if (this.store.isWaited(renditionId, index)) return true;
-    for (const viewer of this.#attached.keys()) {
-      const f = viewer.frontier;
-      if (f !== undefined && index >= f && index <= f + this.windowSegments) return true;
-    }
-    return false;
+    return this.#productions.get(renditionId)?.isPinned(index) ?? this.store.isWaited(renditionId, index);
   }
 
-  /**
-   * Brings every run in line with its viewers: paused once a full window ahead of the furthest
-   * frontier attached to it, running otherwise, stopped when nobody watches or waits on it.
-   */
-  reconcile(): void {
-    const waiting = this.store.waitingIndexes();
-    for (const handle of this.#runs) {
-      const run = handle.run;
-      if (!run) continue;
-      const viewers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v);
-      const waited = waiting.some((i) => i >= handle.range.startIndex && i < handle.range.endIndex);
-      if (viewers.length === 0 && !waited) {
-        void this.#stop(handle, 'no viewer');
-        continue;
-      }
-      const frontier = Math.max(handle.range.startIndex, ...viewers.map((v) => v.frontier ?? handle.range.startIndex));
-      if (!waited && run.producedIndex >= frontier + this.windowSegments) run.pause();
-      else run.resume();
-    }
+  /** Resolves when every run started so far has ended. */
+  async settled(): Promise<void> {
+    await Promise.all(this.productions.map((p) => p.settled()));
   }
 
   /** Stops every run and forgets the title's segments. Idempotent, never rejects. */
   async close(reason: string): Promise<void> {
-    this.#attached.clear();
-    await Promise.all([...this.#runs].map((h) => this.#stop(h, reason)));
-    // Runs stopped earlier (a viewer left just before) may still be exiting: wait for them too.
-    await this.settled();
+    this.text.close(reason);
+    await Promise.all(this.productions.map((p) => p.close(reason)));
     this.#deps.budget.dropStore(this.store);
     await this.store.destroy(new SeekwellError('SESSION_CLOSED', `closed: ${reason}`));
   }
 
-  #views(): RunView[] {
-    const now = this.#deps.options.now();
-    return [...this.#runs].map((h) => ({
-      id: h.id,
-      startIndex: h.range.startIndex,
-      endIndex: h.range.endIndex,
-      producedIndex: h.run?.producedIndex ?? h.range.startIndex - 1,
-      // Progress reports lag; a produced segment proves the encoder got at least past its end.
-      positionSeconds: Math.max(
-        h.run?.positionSeconds ?? 0,
-        ((h.run?.producedIndex ?? h.range.startIndex - 1) + 1) * this.plan.model.segmentSeconds,
-      ),
-      speed: h.run?.speed,
-      ageSeconds: h.run ? (now - h.run.startedAt) / 1000 : 0,
-    }));
-  }
-
-  // Waits the viewer's current run serves that a run starting at `index` would not.
-  #blockers(viewer: Viewer, index: number): number[] {
-    const current = this.#attached.get(viewer);
-    if (!current || this.#sharedWithOthers(current, viewer)) return [];
-    return this.store.waitingIndexes().filter((i) => i >= current.range.startIndex && i < index);
-  }
-
-  #sharedWithOthers(handle: RunHandle, viewer: Viewer): boolean {
-    return [...this.#attached].some(([v, h]) => h === handle && v !== viewer);
-  }
-
-  #attach(viewer: Viewer, handle: RunHandle): void {
-    const previous = this.#attached.get(viewer);
-    this.#attached.set(viewer, handle);
-    if (previous && previous !== handle) this.reconcile();
-  }
-
-  // A session never has two encoders: its previous run, unless another viewer uses it, is fully
-  // stopped before the new one spawns.
-  #startRun(viewer: Viewer, index: number, reason: RestartReason): RunHandle {
-    const previous = this.#attached.get(viewer);
-    const replaced = previous && !this.#sharedWithOthers(previous, viewer) ? previous : undefined;
-    const { options, metrics } = this.#deps;
-    const range = { startIndex: index, endIndex: Math.min(this.plan.model.segmentCount, index + options.maxRunSegments) };
-    const id = `${this.key.slice(0, 8)}-${++this.#seq}`;
-    const handle: RunHandle = { id, range, run: undefined, started: Promise.resolve(undefined) };
-    if (previous) viewer.recordRestart(index, reason);
-    metrics.restarts.inc({ reason });
-    metrics.runsStarted.inc();
-    this.#runs.add(handle);
-    this.#attached.set(viewer, handle);
-    const alive = (handle.started = (async () => {
-      if (replaced) await this.#stop(replaced, `restart at segment ${index + 1} (${reason})`);
-      if (!this.#runs.has(handle)) return undefined;
-      const run = PipelineRun.start({
-        id, range,
-        dir: path.join(this.#deps.runsDir, id),
-        input: this.source.input,
-        demuxer: this.source.demuxer,
-        plan: this.plan,
-        ffmpegPath: options.ffmpegPath,
-        packagerPath: options.packagerPath,
-        launcher: options.launcher,
-        log: this.#deps.log,
-        now: options.now,
-      }, {
-        init: (renditionId, bytes) => this.store.setInit(renditionId, bytes),
-        segment: (renditionId, i, file) => this.store.putSegment(renditionId, i, file),
-        advanced: (r) => this.#onAdvanced(handle, r),
-      });
-      handle.run = run;
-      void run.ended.then((end) => this.#onRunEnded(handle, end));
-      return run;
-    })()).then((run) => run?.ended);
-    this.#alive.add(alive);
-    void alive.finally(() => this.#alive.delete(alive));
-    return handle;
-  }
-
-  #onAdvanced(handle: RunHandle, run: PipelineRun): void {
-    this.#failedRuns = 0;
-    if (run.producedIndex === handle.range.startIndex && run.firstSegmentSeconds !== undefined) {
-      this.#deps.estimator.recordColdStart(run.firstSegmentSeconds);
+  // The viewer now watches this rendition, and no longer another of the same kind.
+  #watch(viewer: Viewer, rendition: EncodedRendition): RenditionProduction {
+    for (const other of this.#productions.values()) {
+      if (other.rendition.kind === rendition.kind && other.rendition.id !== rendition.id && other.isWatchedBy(viewer)) other.detach(viewer);
     }
-    if (run.speed !== undefined) this.#deps.estimator.recordSpeed(run.speed);
-    // Another run already made (or is making) what comes next: this one is redundant.
-    const next = run.producedIndex + 1;
-    const other = [...this.#runs].find((h) => h !== handle && h.run && h.range.startIndex <= next && h.run.producedIndex >= next);
-    if (other) {
-      for (const [viewer, h] of this.#attached) if (h === handle) this.#attached.set(viewer, other);
-      void this.#stop(handle, `merged into run ${other.id}`);
+    let production = this.#productions.get(rendition.id);
+    if (!production) {
+      const { options, estimatorFor, metrics, log, runsDir } = this.#deps;
+      production = new RenditionProduction(rendition, {
+        store: this.store, source: this.source, plan: this.plan, runsDir, options,
+        estimator: estimatorFor(rendition.id), metrics, log: log.child({ rendition: rendition.id }),
+      }, () => `${this.key.slice(0, 8)}-${++this.#seq}`);
+      this.#productions.set(rendition.id, production);
     }
-    this.reconcile();
-  }
-
-  async #stop(handle: RunHandle, reason: string): Promise<void> {
-    this.#runs.delete(handle);
-    const run = await handle.started;
-    await run?.stop(reason);
-  }
-
-  #onRunEnded(handle: RunHandle, end: RunEnd): void {
-    this.#runs.delete(handle);
-    const inRange = (i: number): boolean => i >= handle.range.startIndex && i < handle.range.endIndex;
-    const orphans = this.store.waitingIndexes().filter((i) => ![...this.#runs].some((h) => h.range.startIndex <= i && i < h.range.endIndex));
-    const viewer = [...this.#attached].find(([, h]) => h === handle)?.[0];
-    for (const [v, h] of [...this.#attached]) if (h === handle) this.#attached.delete(v);
-    if (end.kind === 'failed') {
-      this.#failedRuns++;
-      this.#deps.log.error('run failed', { run: handle.id, error: end.error, stderr: end.error.details?.stderr });
-      if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#startRun(viewer, orphans[0]!, 'no-run');
-      else this.store.failWaits(end.error, inRange);
-    } else if (end.kind === 'finished' && orphans.some(inRange)) {
-      // A file that probed fine must play every listed segment: this is a bug in the plan or the
-      // recipe, logged with what it takes to reproduce it.
-      this.#deps.log.error('run ended without a promised segment', {
-        run: handle.id, range: handle.range, missing: orphans.filter(inRange).map((i) => i + 1),
-        probe: this.source.info, tracks: this.source.tracks, plan: { video: this.plan.video, audio: this.plan.audio },
-      });
-      this.store.failWaits(new SeekwellError('PIPELINE_FAILED', 'the encoder reached the end without producing the segment'), inRange);
-    } else if (orphans.length > 0 && viewer && end.kind === 'finished') {
-      this.#startRun(viewer, orphans[0]!, 'past-run-end');
-    }
+    return production;
   }
 }

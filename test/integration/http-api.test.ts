@@ -201,7 +201,7 @@ describe('a session', () => {
 
   it('serves manifests with their types and short caching', async () => {
     const { id } = await createSession(srv.base, 'clip.mp4');
-    for (const [file, type] of [['stream.mpd', 'application/dash+xml'], ['stream.m3u8', 'application/vnd.apple.mpegurl'], ['video-360p.m3u8', 'application/vnd.apple.mpegurl'], ['audio.m3u8', 'application/vnd.apple.mpegurl']]) {
+    for (const [file, type] of [['stream.mpd', 'application/dash+xml'], ['stream.m3u8', 'application/vnd.apple.mpegurl'], ['video-360p.m3u8', 'application/vnd.apple.mpegurl'], ['audio-1.m3u8', 'application/vnd.apple.mpegurl']]) {
       const response = await fetch(`${srv.base}/sessions/${id}/${file}`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe(type);
@@ -233,7 +233,7 @@ describe('a session', () => {
     expect(Buffer.from(await tail.arrayBuffer()).equals(a.subarray(a.length - 100))).toBe(true);
     expect((await fetch(url, { headers: { 'If-None-Match': etag } })).status).toBe(304);
     await expectError(await fetch(url, { headers: { Range: `bytes=${a.length}-` } }), 416, 'RANGE_NOT_SATISFIABLE');
-    const init = await fetch(`${srv.base}/sessions/${id}/init/audio.mp4`, { headers: { Range: 'bytes=0-' } });
+    const init = await fetch(`${srv.base}/sessions/${id}/init/audio-1.mp4`, { headers: { Range: 'bytes=0-' } });
     expect(init.status).toBe(206);
     expect(init.headers.get('content-type')).toBe('audio/mp4');
   });
@@ -242,7 +242,7 @@ describe('a session', () => {
   // collided in one folder (mkfifo: File exists -> 502 on every init).
   it('opens one title for many sessions created at once on a new file', async () => {
     const sessions = await Promise.all(Array.from({ length: 6 }, () => createSession(srv.base, 'copies/crowd.mp4')));
-    const inits = await Promise.all(sessions.map((s) => fetch(`${srv.base}/sessions/${s.id}/init/audio.mp4`)));
+    const inits = await Promise.all(sessions.map((s) => fetch(`${srv.base}/sessions/${s.id}/init/audio-1.mp4`)));
     expect(inits.map((r) => r.status)).toEqual(Array(6).fill(200));
   });
 
@@ -250,7 +250,7 @@ describe('a session', () => {
     // A file no other test played: nothing of it is in the shared store yet.
     const { id } = await createSession(srv.base, 'copies/fresh.mp4');
     const runsBefore = await runsStarted();
-    const url = `${srv.base}/sessions/${id}/segments/audio-00003.m4s`;
+    const url = `${srv.base}/sessions/${id}/segments/audio-1-00003.m4s`;
     const controller = new AbortController();
     const first = fetch(url, { signal: controller.signal });
     setTimeout(() => controller.abort(), 150);
@@ -264,7 +264,7 @@ describe('a session', () => {
     // Exactly one run served both requests, and it started at segment 3 (nothing before it was
     // made): had it stopped when its only waiter left, the retry would have needed a second.
     expect(await runsStarted()).toBe(runsBefore + 1);
-    expect(status.segments.audio).toEqual([3]);
+    expect(status.segments['audio-1']).toEqual([3]);
   });
 });
 

@@ -138,7 +138,7 @@ describe('SEGMENT_WAIT_MS (defect 1)', () => {
       const base = `${hung.base}/sessions/${session.id}`;
       const waits = await Promise.all([
         timedGet(`${base}/init/video-360p.mp4`, WAIT_MS + 5000),
-        timedGet(`${base}/segments/${segmentName('audio', 1)}`, WAIT_MS + 5000),
+        timedGet(`${base}/segments/${segmentName('audio-1', 1)}`, WAIT_MS + 5000),
       ]);
       for (const wait of waits) {
         expect(wait.status).toBe(503);

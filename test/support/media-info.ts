@@ -1,16 +1,18 @@
 // Probe results built by hand for unit tests, as parseProbeOutput and analyseTracks return them.
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from '../../src/media/probe.js';
+import type { SubtitleStreamInfo } from '../../src/media/subtitles.js';
 import type { TrackAnalysis, TrackExtent } from '../../src/media/tracks.js';
 
 export interface InfoOptions {
   video?: Partial<VideoStreamInfo>;
   audio?: Partial<AudioStreamInfo>[];
+  subtitles?: SubtitleStreamInfo[];
   durationSeconds?: number;
   startSeconds?: number;
   absolute?: string;
 }
 
-/** A probed 1080p30 MP4 of 40 s with one stereo AAC track (override any part). */
+/** A probed 1080p30 MP4 of 40 s with one stereo AAC track and no subtitles (override any part). */
 export function mediaInfo(options: InfoOptions = {}): MediaInfo {
   const video: VideoStreamInfo = {
     index: 0, codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, frameRate: { num: 30, den: 1 },
@@ -19,7 +21,7 @@ export function mediaInfo(options: InfoOptions = {}): MediaInfo {
     ...options.video,
   };
   const audio = (options.audio ?? [{}]).map((a, i): AudioStreamInfo => ({
-    index: i + 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: undefined,
+    index: i + 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: undefined, title: undefined, isDefault: false,
     timeBase: 1 / 48_000, startSeconds: options.startSeconds ?? 0, ...a,
   }));
   return {
@@ -28,6 +30,7 @@ export function mediaInfo(options: InfoOptions = {}): MediaInfo {
     durationSeconds: options.durationSeconds ?? 40,
     startSeconds: options.startSeconds ?? 0,
     video, audio,
+    subtitles: options.subtitles ?? [],
   };
 }
 

@@ -21,6 +21,8 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
   throw new Error('expected loadConfig to throw a ConfigError');
 }
 
+const LADDER_EXPECTED = 'VIDEO_LADDER: expected a comma-separated list of distinct heights from 240, 360, 480, 540, 576, 720, 1080, 1440, 2160';
+
 describe('loadConfig', () => {
   it('uses the documented defaults when the environment is empty', () => {
     const config = loadConfig({});
@@ -30,6 +32,7 @@ describe('loadConfig', () => {
       mediaDir: undefined,
       workDir: join(tmpdir(), 'seekwell'),
       segmentSeconds: 4,
+      videoLadder: [360, 480, 720, 1080],
       bufferAheadSeconds: 30,
       segmentWaitMs: 8000,
       sessionIdleMs: 300_000,
@@ -72,6 +75,7 @@ describe('loadConfig', () => {
       MEDIA_DIR: scratch,
       WORK_DIR: 'relative/work',
       SEGMENT_SECONDS: '6',
+      VIDEO_LADDER: '1080,360,720',
       BUFFER_AHEAD_SECONDS: '12.5',
       CACHE_MAX_BYTES: '1048576',
       SEEK_POLICY: 'never-restart',
@@ -88,6 +92,7 @@ describe('loadConfig', () => {
       mediaDir: realpathSync(scratch),
       workDir: resolve('relative/work'),
       segmentSeconds: 6,
+      videoLadder: [360, 720, 1080],
       bufferAheadSeconds: 12.5,
       cacheMaxBytes: 1_048_576,
       seekPolicy: 'never-restart',
@@ -98,6 +103,14 @@ describe('loadConfig', () => {
       packagerPath: '/opt/packager',
       logLevel: 'debug',
     });
+  });
+
+  it('sorts VIDEO_LADDER ascending, allows spaces after commas, and freezes it', () => {
+    expect(loadConfig({ VIDEO_LADDER: '1080,360,720' }).videoLadder).toEqual([360, 720, 1080]);
+    expect(loadConfig({ VIDEO_LADDER: '2160, 1440' }).videoLadder).toEqual([1440, 2160]);
+    expect(loadConfig({ VIDEO_LADDER: '576' }).videoLadder).toEqual([576]);
+    expect(Object.isFrozen(loadConfig({ VIDEO_LADDER: '720,360' }).videoLadder)).toBe(true);
+    expect(Object.isFrozen(loadConfig({}).videoLadder)).toBe(true);
   });
 
   it('stores MEDIA_DIR as its real path when it is reached through a symlink', () => {
@@ -129,6 +142,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: expected one of debug, info, warn, error, got "verbose"'],
     ['LOG_LEVEL', 'INFO', 'LOG_LEVEL: expected one of debug, info, warn, error, got "INFO"'],
     ['HOST', '   ', 'HOST: expected a host name or address without surrounding spaces, got "   "'],
+    ['VIDEO_LADDER', '360,361', `${LADDER_EXPECTED}, got "360,361"`],
+    ['VIDEO_LADDER', '720,720', `${LADDER_EXPECTED}, got "720,720"`],
+    ['VIDEO_LADDER', 'abc', `${LADDER_EXPECTED}, got "abc"`],
+    ['VIDEO_LADDER', '720,', `${LADDER_EXPECTED}, got "720,"`],
   ])('rejects %s=%j and names the variable, the expectation and the given value', (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([message]);
   });

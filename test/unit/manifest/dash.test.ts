@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { renderMpd } from '../../../src/manifest/dash.js';
-import { buildModel } from '../../support/manifest-model.js';
+import { buildModel, ladderTitleModel } from '../../support/manifest-model.js';
 import { segmentUrl } from '../../../src/segment/naming.js';
 
 type Node = Record<string, unknown>;
@@ -61,14 +61,15 @@ describe('renderMpd', () => {
     const rep = representation(video);
     expect(rep['id']).toBe('video-720p');
     expect(rep['codecs']).toBe('avc1.64001f');
-    expect(rep['bandwidth']).toBe('3000000');
+    // The 720p bitrate cap (3 Mbit/s) plus 10 % for the container.
+    expect(rep['bandwidth']).toBe('3300000');
     expect(rep['width']).toBe('1280');
     expect(rep['height']).toBe('720');
     expect(rep['frameRate']).toBe('30');
     expect(rep['sar']).toBe('1:1');
   });
 
-  it('describes the audio adaptation set with its language, sampling rate and channel layout', () => {
+  it('describes the audio adaptation set with its language, label, role, sampling rate and channel layout', () => {
     const [, audio] = parseMpd(renderMpd(buildModel())).sets;
     expect(audio).toMatchObject({
       id: '1',
@@ -77,11 +78,14 @@ describe('renderMpd', () => {
       lang: 'en',
       segmentAlignment: 'true',
       startWithSAP: '1',
+      selectionPriority: '2',
+      Label: 'English',
+      Role: { schemeIdUri: 'urn:mpeg:dash:role:2011', value: 'main' },
     });
     const rep = representation(audio);
-    expect(rep['id']).toBe('audio');
+    expect(rep['id']).toBe('audio-1');
     expect(rep['codecs']).toBe('mp4a.40.2');
-    expect(rep['bandwidth']).toBe('136000');
+    expect(rep['bandwidth']).toBe('140800');
     expect(rep['audioSamplingRate']).toBe('48000');
     expect(rep['AudioChannelConfiguration']).toEqual({
       schemeIdUri: 'urn:mpeg:dash:23003:3:audio_channel_configuration:2011',
@@ -97,7 +101,7 @@ describe('renderMpd', () => {
 
   it('gives every representation a segment template in the 90 kHz timescale offset by one segment', () => {
     const { sets } = parseMpd(renderMpd(buildModel()));
-    for (const [set, id] of [[sets[0], 'video-720p'], [sets[1], 'audio']] as const) {
+    for (const [set, id] of [[sets[0], 'video-720p'], [sets[1], 'audio-1']] as const) {
       expect(representation(set)['SegmentTemplate']).toEqual({
         timescale: '90000',
         duration: '360000',
@@ -118,7 +122,7 @@ describe('renderMpd', () => {
       const media = String((rep['SegmentTemplate'] as Node)['media']);
       const id = String(rep['id']);
       expect(expandTemplate(media, 1)).toBe(segmentUrl(id, 1));
-      expect(expandTemplate(media, model.segmentCount)).toBe(segmentUrl(id, 30));
+      expect(expandTemplate(media, model.timeline.count)).toBe(segmentUrl(id, 30));
     }
   });
 
@@ -161,5 +165,53 @@ describe('renderMpd with a base URL', () => {
 
   it('has no BaseURL by default', () => {
     expect(parseMpd(renderMpd(buildModel())).mpd.BaseURL).toBeUndefined();
+  });
+});
+
+describe('renderMpd for a title with a ladder, several audio tracks and subtitles', () => {
+  const model = ladderTitleModel();
+  const { sets } = parseMpd(renderMpd(model));
+  const ofType = (type: string): Node[] => sets.filter((set) => set['contentType'] === type);
+
+  it('lists every rendition exactly once', () => {
+    const ids = sets.flatMap((set) => (set['Representation'] as Node[]).map((rep) => String(rep['id'])));
+    expect(ids).toHaveLength(9);
+    expect([...ids].sort()).toEqual(model.renditions.map((r) => r.id).sort());
+  });
+
+  it('holds the whole ladder in one video adaptation set, lowest first', () => {
+    const [video, ...others] = ofType('video');
+    expect(others).toEqual([]);
+    expect((video!['Representation'] as Node[]).map((rep) => rep['id'])).toEqual(['video-360p', 'video-480p', 'video-720p', 'video-1080p']);
+    expect(video).toMatchObject({ maxWidth: '1920', maxHeight: '1080' });
+  });
+
+  it('puts the default audio set first with Role main, and the others after it as alternates', () => {
+    const audio = ofType('audio');
+    expect(audio.map((set) => representation(set)['id'])).toEqual(['audio-2', 'audio-1', 'audio-2-6ch']);
+    expect(audio.map((set) => (set['Role'] as Node)['value'])).toEqual(['main', 'alternate', 'alternate']);
+    expect(audio.map((set) => set['selectionPriority'])).toEqual(['2', '1', '1']);
+    expect(audio.map((set) => [set['lang'], set['Label']])).toEqual([['eng', 'English (stereo)'], ['fra', 'French'], ['eng', 'English (5.1)']]);
+  });
+
+  it('describes the 5.1 rendition with six channels at its own bandwidth', () => {
+    const surround = ofType('audio').find((set) => representation(set)['id'] === 'audio-2-6ch');
+    expect(representation(surround)).toMatchObject({ bandwidth: '422400', AudioChannelConfiguration: { value: '6' } });
+  });
+
+  it('serves each text rendition as one WebVTT file with its language', () => {
+    const text = ofType('text');
+    expect(text).toHaveLength(2);
+    for (const set of text) expect(set['mimeType']).toBe('text/vtt');
+    expect(text.map((set) => set['lang'])).toEqual(['eng', 'fr']);
+    expect(text.map((set) => representation(set)['BaseURL'])).toEqual(['text/text-1.vtt', 'text/text-2.vtt']);
+    expect(text.map((set) => (set['Role'] as Node)['value'])).toEqual(['subtitle', 'subtitle']);
+    for (const set of text) expect(representation(set)).not.toHaveProperty('SegmentTemplate');
+  });
+
+  it('numbers the adaptation sets in order: video, audio, then text', () => {
+    expect(sets.map((set) => [set['id'], set['contentType']])).toEqual([
+      ['0', 'video'], ['1', 'audio'], ['2', 'audio'], ['3', 'audio'], ['4', 'text'], ['5', 'text'],
+    ]);
   });
 });

@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { pictureName, planPicture } from '../../../src/media/picture.js';
-import { planPlayback } from '../../../src/media/plan.js';
+import { pictureName, planPicture, shownShortSide } from '../../../src/media/picture.js';
+import { planTitle, renditionsOfKind, type TitlePlan } from '../../../src/media/plan.js';
 import { parseIdet } from '../../../src/media/tracks.js';
 import { mediaInfo, trackAnalysis, type InfoOptions } from '../../support/media-info.js';
 
-function pictureOf(video: InfoOptions['video'], detected?: 'tff' | 'bff'): ReturnType<typeof planPicture> {
-  return planPicture(mediaInfo({ video }).video!, { detectedInterlace: detected });
+// The picture of a rendition whose short side is at most 720 lines.
+function pictureOf(video: InfoOptions['video'], detected?: 'tff' | 'bff', shortSide = 720): ReturnType<typeof planPicture> {
+  return planPicture(mediaInfo({ video }).video!, { detectedInterlace: detected }, shortSide);
 }
 
 describe('planPicture', () => {
@@ -15,6 +16,20 @@ describe('planPicture', () => {
 
   it('keeps a 180 degree rotation landscape', () => {
     expect(pictureOf({ rotation: 180 })).toMatchObject({ width: 1280, height: 720 });
+  });
+
+  it('scales a portrait source by its short side: 1080x1920 at 360 lines is 360x640', () => {
+    expect(pictureOf({ width: 1080, height: 1920, displayWidth: 1080 }, undefined, 360)).toMatchObject({ width: 360, height: 640 });
+    expect(pictureOf({ width: 1080, height: 1920, displayWidth: 1080 }, undefined, 1080)).toMatchObject({ width: 1080, height: 1920 });
+  });
+
+  it('never upscales: a rung above the source keeps the source size', () => {
+    expect(pictureOf({ width: 640, height: 360, displayWidth: 640 }, undefined, 1080)).toMatchObject({ width: 640, height: 360 });
+  });
+
+  it('measures the shown short side after the sample aspect, before rotation', () => {
+    expect(shownShortSide({ displayWidth: 1024, height: 576 })).toBe(576);
+    expect(shownShortSide({ displayWidth: 1080, height: 1920 })).toBe(1080);
   });
 
   it('names a rendition by its short side, portrait or not', () => {
@@ -68,24 +83,30 @@ describe('parseIdet', () => {
   });
 });
 
-describe('planPlayback over track extents', () => {
+// Every video rendition shares one span, so the first is as good as any.
+function spansOf(plan: TitlePlan): { video: unknown; audio: unknown } {
+  return { video: renditionsOfKind(plan, 'video')[0]?.spec.span, audio: renditionsOfKind(plan, 'audio')[0]?.spec.span };
+}
+
+describe('planTitle over track extents', () => {
   it('lasts from the earliest track start to the latest track end, not the container duration', () => {
     const info = mediaInfo({ durationSeconds: 40.5, startSeconds: 10 });
-    const plan = planPlayback(info, trackAnalysis(info, [
+    const plan = planTitle(info, trackAnalysis(info, [
       { index: 0, startSeconds: 10.021, endSeconds: 48, lastSeconds: 47.96 },
       { index: 1, startSeconds: 10, endSeconds: 45 },
-    ]), 4);
+    ]), { segmentSeconds: 4, ladder: [720] });
     expect(plan.sourceStartSeconds).toBe(10);
     // 38 s from the earliest start to the latest end, ending on the 1782nd AAC frame.
-    expect(plan.model.durationSeconds).toBeCloseTo((1782 * 1024) / 48_000, 6);
-    expect(plan.video!.span).toEqual({ startSeconds: expect.closeTo(0.021, 6), endSeconds: 38, lastSeconds: expect.closeTo(37.96, 6) });
-    expect(plan.audio?.span).toEqual({ startSeconds: 0, endSeconds: 35, lastSeconds: 35 });
+    expect(plan.timeline.durationSeconds).toBeCloseTo((1782 * 1024) / 48_000, 6);
+    const spans = spansOf(plan);
+    expect(spans.video).toEqual({ startSeconds: expect.closeTo(0.021, 6), endSeconds: 38, lastSeconds: expect.closeTo(37.96, 6) });
+    expect(spans.audio).toEqual({ startSeconds: 0, endSeconds: 35, lastSeconds: 35 });
   });
 
   it('starts the title at the earliest track when the video starts late', () => {
     const info = mediaInfo({ durationSeconds: 20 });
-    const plan = planPlayback(info, trackAnalysis(info, [{ index: 0, startSeconds: 6 }]), 4);
+    const plan = planTitle(info, trackAnalysis(info, [{ index: 0, startSeconds: 6 }]), { segmentSeconds: 4, ladder: [720] });
     expect(plan.sourceStartSeconds).toBe(0);
-    expect(plan.video!.span.startSeconds).toBe(6);
+    expect(spansOf(plan).video).toMatchObject({ startSeconds: 6 });
   });
 });

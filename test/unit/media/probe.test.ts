@@ -61,8 +61,23 @@ describe('parseProbeOutput', () => {
         rotation: 0, fieldOrder: 'progressive', topFieldFirst: false, colorTransfer: 'bt709', pixelFormat: 'yuv420p',
         timeBase: 1 / 30000, startSeconds: 0.033367,
       },
-      audio: [{ index: 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: 'eng', timeBase: 1 / 48000, startSeconds: 0.021333 }],
+      audio: [{
+        index: 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: 'eng', title: undefined, isDefault: false,
+        timeBase: 1 / 48000, startSeconds: 0.021333,
+      }],
+      subtitles: [],
     });
+  });
+
+  it('reads each audio track\'s title and default flag, and the subtitle streams', () => {
+    const info = parse(probeJson({ streams: [
+      videoStream(),
+      audioStream({ tags: { language: 'eng', title: ' Commentary ' }, disposition: { default: 0 } }),
+      audioStream({ index: 2, tags: { language: 'fra' }, disposition: { default: 1 } }),
+      { index: 3, codec_type: 'subtitle', codec_name: 'subrip', tags: { language: 'eng' }, disposition: { default: 1, forced: 0 } },
+    ] }));
+    expect(info.audio.map((a) => [a.title, a.isDefault])).toEqual([['Commentary', false], [undefined, true]]);
+    expect(info.subtitles).toEqual([{ index: 3, codec: 'subrip', language: 'eng', title: undefined, isDefault: true, forced: false }]);
   });
 
   it.each([

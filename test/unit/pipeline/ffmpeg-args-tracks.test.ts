@@ -1,19 +1,23 @@
 // Tracks of unequal length and the picture a person expects, as ffmpeg arguments.
 import { describe, it, expect } from 'vitest';
-import { type PlaybackPlan, planPlayback } from '../../../src/media/plan.js';
+import { findRendition, planTitle, type TitlePlan } from '../../../src/media/plan.js';
 import type { TrackExtent } from '../../../src/media/tracks.js';
 import { ffmpegArgs, type RunRange } from '../../../src/pipeline/ffmpeg-args.js';
 import { mediaInfo, trackAnalysis, type InfoOptions } from '../../support/media-info.js';
 
 const INPUT = 'file:/media/a.mkv';
 
-function planOf(options: InfoOptions, extents: Partial<TrackExtent>[] = [], detected?: 'tff' | 'bff'): PlaybackPlan {
+// A one-rung (720p) ladder: the video rendition is video-720p whatever the source's size.
+function planOf(options: InfoOptions, extents: Partial<TrackExtent>[] = [], detected?: 'tff' | 'bff'): TitlePlan {
   const info = mediaInfo(options);
-  return planPlayback(info, trackAnalysis(info, extents, detected), 4);
+  return planTitle(info, trackAnalysis(info, extents, detected), { segmentSeconds: 4, ladder: [720] });
 }
 
-function argsFor(plan: PlaybackPlan, range: Partial<RunRange> = {}): string[] {
-  return ffmpegArgs(INPUT, 'matroska', plan, { startIndex: 0, endIndex: plan.model.segmentCount, ...range });
+// One run of the video rendition, or of the audio one (audio-1) when asked.
+function argsFor(plan: TitlePlan, range: Partial<RunRange> = {}, kind: 'video' | 'audio' = 'video'): string[] {
+  const rendition = kind === 'video' ? plan.renditions.find((r) => r.kind === 'video') : findRendition(plan, 'audio-1');
+  if (rendition === undefined || rendition.kind === 'text') throw new Error(`the plan has no ${kind} rendition`);
+  return ffmpegArgs(INPUT, 'matroska', plan, rendition, { startIndex: 0, endIndex: plan.timeline.count, ...range });
 }
 
 function valueOf(args: string[], flag: string): string {
@@ -31,29 +35,29 @@ describe('ffmpegArgs for tracks of unequal length', () => {
   const shortAudio = planOf({ durationSeconds: 40 }, [{ index: 1, endSeconds: 27.5 }]);
 
   it('pads audio that ends inside the run with silence up to the title end', () => {
-    expect(valueOf(argsFor(shortAudio), '-af')).toBe('aresample=48000,aresample=async=1:first_pts=0,apad,atrim=end=40.000000');
+    expect(valueOf(argsFor(shortAudio, {}, 'audio'), '-af')).toBe('aresample=48000,aresample=async=1:first_pts=0,apad,atrim=end=40.000000');
   });
 
   it('encodes silence on the same sample grid for a run that starts after the audio ended', () => {
-    const args = argsFor(shortAudio, { startIndex: 8 });
+    const args = argsFor(shortAudio, { startIndex: 8 }, 'audio');
     expect(valuesOf(args, '-i')).toEqual([INPUT, 'anullsrc=r=48000:cl=stereo']);
-    expect(valuesOf(args, '-map')).toEqual(['0:0', '1:a:0']);
+    expect(valuesOf(args, '-map')).toEqual(['1:a:0']);
     const firstPts = Math.floor((32 * 48_000) / 1024) * 1024 - 3 * 1024;
     expect(valueOf(args, '-af')).toBe(`asetpts=PTS+${firstPts},atrim=end=40.000000`);
     // The same priming and pre-roll packets are dropped as from the source.
-    expect(valueOf(args, '-bsf:a')).toBe(valueOf(argsFor(planOf({ durationSeconds: 40 }), { startIndex: 8 }), '-bsf:a'));
+    expect(valueOf(args, '-bsf:a')).toBe(valueOf(argsFor(planOf({ durationSeconds: 40 }), { startIndex: 8 }, 'audio'), '-bsf:a'));
   });
 
   it('reads the source audio for a run that starts before the audio ends', () => {
-    const args = argsFor(shortAudio, { startIndex: 6 });
+    const args = argsFor(shortAudio, { startIndex: 6 }, 'audio');
     expect(valuesOf(args, '-i')).toEqual([INPUT]);
     expect(valueOf(args, '-af')).toContain(',apad,atrim=end=40.000000');
   });
 
   it('pads nothing where every track lasts the whole run', () => {
-    const args = argsFor(planOf({ durationSeconds: 40 }));
-    expect(valueOf(args, '-af')).not.toContain('apad');
-    expect(valueOf(args, '-vf')).not.toContain('tpad');
+    const plan = planOf({ durationSeconds: 40 });
+    expect(valueOf(argsFor(plan, {}, 'audio'), '-af')).not.toContain('apad');
+    expect(valueOf(argsFor(plan), '-vf')).not.toContain('tpad');
   });
 
   // 40 s of audio; the video's last frame starts at 21.0 s and ends at 21.04 s.
@@ -67,21 +71,21 @@ describe('ffmpegArgs for tracks of unequal length', () => {
     const args = argsFor(shortVideo, { startIndex: 7 });
     expect(valuesOf(args, '-i')).toEqual([INPUT, INPUT]);
     expect(valuesOf(args, '-ss')).toEqual(['27.750000', '20.000000']);
-    expect(valuesOf(args, '-map')).toEqual(['1:0', '0:1']);
+    expect(valuesOf(args, '-map')).toEqual(['1:0']);
     expect(valueOf(args, '-vf')).toMatch(/^settb=1\/90000,tpad=stop=-1:stop_mode=clone,trim=start=28\.000000:end=40\.000000,/);
   });
 
   it('holds the video to the title end before the AAC-grid rounding, not to the rounded end', () => {
     // 39.5 s of video, audio to 40.99 s: the title ends on the AAC grid at 41.002667 s.
     const plan = planOf({ durationSeconds: 41 }, [{ index: 0, endSeconds: 39.5, lastSeconds: 39.46 }, { index: 1, endSeconds: 40.99 }]);
-    expect(plan.model.durationSeconds).toBeCloseTo((1922 * 1024) / 48_000, 9);
+    expect(plan.timeline.durationSeconds).toBeCloseTo((1922 * 1024) / 48_000, 9);
     expect(valueOf(argsFor(plan), '-vf')).toContain('trim=end=40.990000,');
-    expect(valueOf(argsFor(plan), '-af')).toContain(`atrim=end=${((1922 * 1024) / 48_000).toFixed(6)}`);
+    expect(valueOf(argsFor(plan, {}, 'audio'), '-af')).toContain(`atrim=end=${((1922 * 1024) / 48_000).toFixed(6)}`);
   });
 
   it('holds nothing when the video lasts the title and only the AAC rounding goes past it', () => {
     const plan = planOf({ durationSeconds: 10 }, [{ index: 0, endSeconds: 10, lastSeconds: 9.967 }]);
-    expect(plan.model.durationSeconds).toBeCloseTo((469 * 1024) / 48_000, 9);
+    expect(plan.timeline.durationSeconds).toBeCloseTo((469 * 1024) / 48_000, 9);
     expect(valueOf(argsFor(plan), '-vf')).not.toContain('tpad');
   });
 
@@ -96,7 +100,7 @@ describe('ffmpegArgs for tracks of unequal length', () => {
   it('repeats the first video frame backwards from its start for a run from the title start', () => {
     const args = argsFor(lateVideo);
     expect(args).not.toContain('-vf');
-    expect(valuesOf(args, '-map')).toEqual(['[video]', '0:1']);
+    expect(valuesOf(args, '-map')).toEqual(['[video]']);
     expect(valuesOf(args, '-i')).toEqual([INPUT, INPUT]);
     const graph = valueOf(args, '-filter_complex');
     // floor(6.021 * 30) = 180 frames, the last 1/30 s before the first real frame.

@@ -49,12 +49,14 @@ describe('SegmentStore', () => {
     await expect(access(file)).rejects.toThrow();
   });
 
-  it('lists stored numbers per rendition, ascending and 1-based', async () => {
+  it('lists stored content indexes per rendition, ascending and 0-based', async () => {
     for (const index of [9, 0, 2]) await store.putSegment('video-720p', index, await runFile(`v${index}`));
-    await store.putSegment('audio', 4, await runFile('a4'));
-    expect(store.numbers('video-720p')).toEqual([1, 3, 10]);
-    expect(store.numbers('audio')).toEqual([5]);
-    expect(store.numbers('video-480p')).toEqual([]);
+    await store.putSegment('audio-1', 4, await runFile('a4'));
+    await store.putSegment('audio-1-6ch', 7, await runFile('s7'));
+    expect(store.indexes('video-720p')).toEqual([0, 2, 9]);
+    expect(store.indexes('audio-1')).toEqual([4]);
+    expect(store.indexes('audio-1-6ch')).toEqual([7]);
+    expect(store.indexes('video-480p')).toEqual([]);
   });
 
   it('counts the bytes on disk', async () => {
@@ -136,17 +138,54 @@ describe('SegmentStore', () => {
     store.failWaits(error);
     const results = await Promise.allSettled(waits);
     expect(results).toEqual(waits.map(() => ({ status: 'rejected', reason: error })));
-    expect(store.waitingIndexes()).toEqual([]);
+    expect(store.waitingIndexes('video-720p')).toEqual([]);
+    expect(store.waitingIndexes('audio')).toEqual([]);
   });
 
-  it('lists waited content indexes ascending, without init waits', async () => {
+  it('lists waited content indexes of one rendition ascending, without init waits', async () => {
     void store.waitForSegment('video-720p', 12, never()).catch(() => {});
     void store.waitForSegment('video-720p', 3, never()).catch(() => {});
+    void store.waitForSegment('video-360p', 5, never()).catch(() => {});
     void store.waitForInit('video-720p', never()).catch(() => {});
-    expect(store.waitingIndexes()).toEqual([3, 12]);
+    expect(store.waitingIndexes('video-720p')).toEqual([3, 12]);
+    expect(store.waitingIndexes('video-360p')).toEqual([5]);
     await store.putSegment('video-720p', 3, await runFile('three'));
-    expect(store.waitingIndexes()).toEqual([12]);
+    expect(store.waitingIndexes('video-720p')).toEqual([12]);
     store.failWaits(new Error('done'));
+  });
+
+  it('fails the waits of the one rendition named, its init included, and leaves the others waiting', async () => {
+    const error = new Error('the 720p run failed');
+    const failing = [store.waitForSegment('video-720p', 2, never()), store.waitForInit('video-720p', never())];
+    const other = store.waitForSegment('video-360p', 2, never());
+    store.failWaits(error, 'video-720p');
+    expect(await Promise.allSettled(failing)).toEqual(failing.map(() => ({ status: 'rejected', reason: error })));
+    expect(await stateOf(other)).toBe('pending');
+    expect(store.waitingIndexes('video-360p')).toEqual([2]);
+    store.failWaits(new Error('done'));
+  });
+
+  it('fails only the indexes `which` selects within the rendition named', async () => {
+    const error = new Error('past the run');
+    const early = store.waitForSegment('audio-1', 3, never());
+    const late = store.waitForSegment('audio-1', 9, never());
+    const init = store.waitForInit('audio-1', never());
+    store.failWaits(error, 'audio-1', (index) => index >= 5);
+    await expect(late).rejects.toBe(error);
+    await expect(init).rejects.toBe(error);
+    expect(await stateOf(early)).toBe('pending');
+    expect(store.waitingIndexes('audio-1')).toEqual([3]);
+    store.failWaits(new Error('done'));
+  });
+
+  it('keeps renditions whose ids share a prefix apart', async () => {
+    await store.putSegment('audio-1-6ch', 0, await runFile('surround'));
+    const stereo = store.waitForSegment('audio-1', 0, never());
+    expect(store.indexes('audio-1')).toEqual([]);
+    expect(await stateOf(stereo)).toBe('pending');
+    store.failWaits(new Error('done'), 'audio-1');
+    await expect(stereo).rejects.toThrow('done');
+    expect(store.getSegment('audio-1-6ch', 0)).toBeDefined();
   });
 
   // Regression: a wait whose every waiter gave up stayed listed, so runs restarted for nobody.
@@ -155,7 +194,7 @@ describe('SegmentStore', () => {
     const wait = store.waitForSegment('video-720p', 8, controller.signal);
     controller.abort(new Error('client went away'));
     await expect(wait).rejects.toThrow('client went away');
-    expect(store.waitingIndexes()).toEqual([]);
+    expect(store.waitingIndexes('video-720p')).toEqual([]);
   });
 
   it('removes its directory and rejects waiters when destroyed', async () => {
@@ -216,7 +255,7 @@ describe('SegmentStore: files gone from disk', () => {
     await expect(store.openSegment(segment)).resolves.toBeUndefined();
     expect(store.drop('video-720p', 0, segment)).toBe(true);
     expect(store.getSegment('video-720p', 0)).toBeUndefined();
-    expect(store.numbers('video-720p')).toEqual([2]);
+    expect(store.indexes('video-720p')).toEqual([1]);
     expect(store.bytesOnDisk).toBe('one'.length);
     expect(store.drop('video-720p', 0, segment)).toBe(false);
     expect(store.bytesOnDisk).toBe('one'.length);

@@ -1,11 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { decideRun, expectedWaitSeconds, type PolicyInput, type RunView } from '../../../src/session/policy.js';
+import { Timeline } from '../../../src/media/timeline.js';
+import { decideRun, expectedWaitSeconds, type PolicyInput, type RunView, type SegmentTimes } from '../../../src/session/policy.js';
 
 // A run over [10, 400) that has produced up to index 14 and encodes at 4x realtime, D = 4 s.
 const warm: RunView = { id: 'warm', startIndex: 10, endIndex: 400, producedIndex: 14, positionSeconds: 61, speed: 4, ageSeconds: 5 };
 
-function input(index: number, runs: RunView[], coldStartSeconds = 1.5): PolicyInput {
-  return { index, segmentSeconds: 4, runs, coldStartSeconds, typicalSpeed: 3 };
+// A title of 1000 segments of 4 s.
+const timeline = Timeline.uniform(4000, 4, 1000);
+
+function input(index: number, runs: RunView[], coldStartSeconds = 1.5, times: SegmentTimes = timeline): PolicyInput {
+  return { index, timeline: times, runs, coldStartSeconds, typicalSpeed: 3 };
 }
 
 describe('expectedWaitSeconds', () => {
@@ -22,6 +26,12 @@ describe('expectedWaitSeconds', () => {
 
   it('never goes below zero for a segment the encoder has already passed', () => {
     expect(expectedWaitSeconds(warm, 14, input(14, [warm]))).toBe(0);
+  });
+
+  it('reads where segments end from the timeline it is given, not from a fixed length', () => {
+    // A longer segment 16, [64, 75): 14 s of content left at 4x, where a 4 s one would leave 7 s.
+    const uneven: SegmentTimes = { startOf: (i) => i * 4, endOf: (i) => (i === 16 ? 75 : (i + 1) * 4) };
+    expect(expectedWaitSeconds(warm, 16, input(16, [warm], 1.5, uneven))).toBeCloseTo(3.5);
   });
 });
 

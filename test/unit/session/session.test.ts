@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
+import { findRendition, planTitle, type EncodedRendition } from '../../../src/media/plan.js';
 import { Metrics } from '../../../src/metrics.js';
 import { StoreBudget } from '../../../src/segment/budget.js';
 import { SegmentStore } from '../../../src/segment/store.js';
 import { Session } from '../../../src/session/session.js';
 import type { Title } from '../../../src/session/title.js';
+import { mediaInfo, trackAnalysis } from '../../support/media-info.js';
 
 // Session.segment hands out the segment's file already open (issue 12, defect 3): a stored
 // segment whose file vanished is dropped from the store and the budget and made again.
@@ -19,15 +21,21 @@ let logged: Record<string, unknown>[];
 let session: Session;
 let titleCalls: number;
 
+// A 40 s title of ten 4 s segments: video-720p and audio-1.
+const info = mediaInfo();
+const plan = planTitle(info, trackAnalysis(info), { segmentSeconds: 4, ladder: [720] });
+
 // The parts of a Title a Session uses; `segment` behaves as Title's does: stored, or wait for it.
 function fakeTitle(): Title {
   return {
-    plan: { model: { segmentCount: 10, segmentSeconds: 4, video: { id: 'video-720p' }, audio: undefined } },
+    plan,
     windowSegments: 2,
     store,
-    segment: (_viewer: unknown, renditionId: string, index: number, signal: AbortSignal) => {
+    rendition: (id: string) => findRendition(plan, id),
+    segment: (_viewer: unknown, rendition: EncodedRendition, index: number, signal: AbortSignal) => {
       titleCalls++;
-      return store.getSegment(renditionId, index) ? Promise.resolve(store.getSegment(renditionId, index)!) : store.waitForSegment(renditionId, index, signal);
+      const stored = store.getSegment(rendition.id, index);
+      return stored ? Promise.resolve(stored) : store.waitForSegment(rendition.id, index, signal);
     },
     detach: () => {},
   } as unknown as Title;
@@ -35,10 +43,10 @@ function fakeTitle(): Title {
 
 let fileSeq = 0;
 
-async function produce(index: number, content: string): Promise<void> {
+async function produce(index: number, content: string, renditionId = 'video-720p'): Promise<void> {
   const file = join(scratch, `run-${++fileSeq}.m4s`);
   await writeFile(file, content);
-  await store.putSegment('video-720p', index, file);
+  await store.putSegment(renditionId, index, file);
 }
 
 beforeEach(async () => {
@@ -77,7 +85,7 @@ describe('Session.segment', () => {
     const pending = session.segment('video-720p', 1, never());
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(store.getSegment('video-720p', 0)).toBeUndefined();
-    expect(store.waitingIndexes()).toEqual([0]);
+    expect(store.waitingIndexes('video-720p')).toEqual([0]);
     expect(budget.bytes).toBe('another'.length);
     expect(logged).toEqual([expect.objectContaining({ level: 'warn', rendition: 'video-720p', segment: 1, path: vanished.path })]);
     expect(String(logged[0]!.msg)).toContain('gone');
@@ -98,7 +106,7 @@ describe('Session.segment', () => {
     const reason = new Error('timed out');
     setTimeout(() => controller.abort(reason), 20);
     await expect(pending).rejects.toBe(reason);
-    expect(store.waitingIndexes()).toEqual([]);
+    expect(store.waitingIndexes('video-720p')).toEqual([]);
   });
 
   it('never sends a file cut short: it is made again too', async () => {
@@ -124,5 +132,26 @@ describe('Session.segment', () => {
     process.off('warning', onWarning);
     for (const listener of listeners) session.signal.removeEventListener('abort', listener);
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
+
+describe('Session.segment by rendition and number', () => {
+  it('serves URL number n of any encoded rendition from content index n - 1', async () => {
+    await produce(9, 'last audio segment', 'audio-1');
+    const segment = await session.segment('audio-1', 10, never());
+    expect(await segment.handle.readFile('utf8')).toBe('last audio segment');
+    await segment.handle.close();
+  });
+
+  it('refuses a rendition the title does not have, without asking the title for a segment', async () => {
+    await expect(session.segment('audio', 1, never())).rejects.toMatchObject({ code: 'RENDITION_NOT_FOUND' });
+    await expect(session.segment('video-1080p', 1, never())).rejects.toMatchObject({ code: 'RENDITION_NOT_FOUND' });
+    expect(titleCalls).toBe(0);
+  });
+
+  it('refuses numbers outside the timeline: 0 and one past the last', async () => {
+    await expect(session.segment('video-720p', 0, never())).rejects.toMatchObject({ code: 'SEGMENT_NOT_FOUND' });
+    await expect(session.segment('video-720p', 11, never())).rejects.toMatchObject({ code: 'SEGMENT_NOT_FOUND' });
+    expect(titleCalls).toBe(0);
   });
 });

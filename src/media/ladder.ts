@@ -1,0 +1,104 @@
+// The video ladder: H.264 renditions at standard sizes up to the source's own, each with a bitrate
+// cap for its size. All share one picture recipe (rotation, deinterlacing, tone mapping) and the
+// title's timeline, so a player can switch between them at any segment.
+import { pictureName, planPicture, shownShortSide, type PictureSpec } from './picture.js';
+import type { TrackSpan } from './plan.js';
+import type { Rational, VideoStreamInfo } from './probe.js';
+import type { TrackAnalysis } from './tracks.js';
+
+/** Short sides offered by default: a home server's 2-4 cores keep up with 1080p veryfast. */
+export const DEFAULT_LADDER = [360, 480, 720, 1080] as const;
+/** Short sides a ladder may name (the standard heights). */
+export const STANDARD_RUNGS = [240, 360, 480, 540, 576, 720, 1080, 1440, 2160] as const;
+
+export interface VideoEncodeSpec extends PictureSpec {
+  sourceIndex: number;
+  span: TrackSpan;
+  /** Content time a video that ends early is held to: the title's end before the AAC-grid rounding. */
+  padToSeconds: number;
+  frameRate: Rational;
+  /** x264 settings are part of the timeline (profile, B-frames, edit list): never vary per run. */
+  preset: 'veryfast';
+  crf: number;
+  profile: 'high';
+  /** H.264 level as ffmpeg takes it ("3.1"); its level_idc is in the codecs string. */
+  level: string;
+  levelIdc: number;
+  maxrateBps: number;
+  bufsizeBits: number;
+}
+
+export interface VideoRendition {
+  kind: 'video';
+  /** `video-<short side>p`; also the name used in URLs and on disk. */
+  id: string;
+  mode: 'encode';
+  spec: VideoEncodeSpec;
+  width: number;
+  height: number;
+  frameRate: Rational;
+  /** RFC 6381 codecs string, e.g. `avc1.64001f`. */
+  codecs: string;
+  /** Peak bits per second (the encoder's maxrate plus container overhead). */
+  bandwidth: number;
+}
+
+/**
+ * The rungs for a source whose displayed short side is `sourceShortSide`: every ladder rung up to
+ * it, and the source's own size on top when it lies well between two rungs (a 576-line PAL DVD
+ * gets 576p, not only 480p). Never upscaled: a source below every rung gets one rendition.
+ */
+export function ladderRungs(sourceShortSide: number, ladder: readonly number[]): number[] {
+  const rungs = ladder.filter((h) => h <= sourceShortSide);
+  const top = rungs.at(-1);
+  const below = top === undefined || (sourceShortSide < Math.max(...ladder) && sourceShortSide > top * 1.1);
+  return below ? [...rungs, evenFloor(sourceShortSide)] : rungs;
+}
+
+export function planVideoLadder(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan, padToSeconds: number, ladder: readonly number[]): VideoRendition[] {
+  return ladderRungs(shownShortSide(source), ladder).map((shortSide) => {
+    const picture = planPicture(source, tracks, shortSide);
+    const fps = source.frameRate.num / source.frameRate.den;
+    const maxrateBps = videoMaxrate(Math.min(picture.width, picture.height), fps);
+    const level = h264Level(picture.width, picture.height, fps);
+    const spec: VideoEncodeSpec = {
+      ...picture, sourceIndex: source.index, span, padToSeconds, frameRate: source.frameRate,
+      preset: 'veryfast', crf: 23, profile: 'high', level: level.name, levelIdc: level.idc, maxrateBps, bufsizeBits: maxrateBps * 2,
+    };
+    return {
+      kind: 'video', id: pictureName(picture), mode: 'encode', spec,
+      width: picture.width, height: picture.height, frameRate: source.frameRate,
+      codecs: `avc1.6400${level.idc.toString(16).padStart(2, '0')}`,
+      bandwidth: Math.round(maxrateBps * 1.1),
+    };
+  });
+}
+
+/** Bitrate cap by the picture's short side (x1.5 above 31 fps). */
+export function videoMaxrate(shortSide: number, fps: number): number {
+  const base = shortSide <= 240 ? 400_000 : shortSide <= 360 ? 800_000 : shortSide <= 480 ? 1_400_000 : shortSide <= 576 ? 2_000_000
+    : shortSide <= 720 ? 3_000_000 : shortSide <= 1080 ? 6_000_000 : shortSide <= 1440 ? 10_000_000 : 16_000_000;
+  return fps > 31 ? base * 1.5 : base;
+}
+
+// H.264 Table A-1: the smallest level whose frame size and macroblock rate fit.
+const LEVELS = [
+  { name: '3.0', idc: 30, maxFs: 1620, maxMbps: 40_500 },
+  { name: '3.1', idc: 31, maxFs: 3600, maxMbps: 108_000 },
+  { name: '3.2', idc: 32, maxFs: 5120, maxMbps: 216_000 },
+  { name: '4.0', idc: 40, maxFs: 8192, maxMbps: 245_760 },
+  { name: '4.2', idc: 42, maxFs: 8704, maxMbps: 522_240 },
+  { name: '5.0', idc: 50, maxFs: 22_080, maxMbps: 589_824 },
+  { name: '5.1', idc: 51, maxFs: 36_864, maxMbps: 983_040 },
+  { name: '5.2', idc: 52, maxFs: 36_864, maxMbps: 2_073_600 },
+];
+
+export function h264Level(width: number, height: number, fps: number): { name: string; idc: number } {
+  const frameMbs = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const level = LEVELS.find((l) => frameMbs <= l.maxFs && frameMbs * fps <= l.maxMbps) ?? LEVELS.at(-1)!;
+  return { name: level.name, idc: level.idc };
+}
+
+function evenFloor(n: number): number {
+  return Math.max(2, Math.floor(n / 2) * 2);
+}
