@@ -36,19 +36,29 @@ describe('the built-in player page', () => {
     await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 82, undefined, { timeout: 30_000 });
     // Let the panel poll the server at least once after the seek.
     await page.waitForFunction(() => {
-      const s = (window as unknown as { seekwellStatus?: { frontierSegment: number } }).seekwellStatus;
-      return s !== undefined && s.frontierSegment >= 21;
+      const s = (window as unknown as { seekwellStatus?: { frontierSegment: number; renditions: { id: string; kind: string }[]; segments: Record<string, number[]> } }).seekwellStatus;
+      return s !== undefined && s.frontierSegment >= 21
+        && s.renditions.some((r) => r.kind === 'video' && s.segments[r.id]!.includes(21));
     }, undefined, { timeout: 10_000 });
     const status = (await page.evaluate(() => (window as unknown as { seekwellStatus: Record<string, any> }).seekwellStatus));
     const server = (await (await fetch(`${srv.base}/api/sessions/${status.id}`)).json()) as Record<string, any>;
     expect(server.restarts).toBeGreaterThanOrEqual(1);
     expect(await page.textContent('#restart-count')).toBe(String(status.restarts));
     expect(await page.locator('#restarts li').count()).toBe(status.restartLog.length);
-    expect(await page.textContent('#state')).toBe(status.run ? status.run.state : status.state);
-    const onDisk = await page.locator('#timeline .seg.video.on').count();
-    expect(onDisk).toBe(status.segments['video-720p'].length);
-    expect(onDisk).toBeGreaterThanOrEqual(3);
-    expect(await page.locator('#timeline .seg.video.on[data-n="21"]').count()).toBe(1);
+    expect(await page.textContent('#state')).toBe(status.state);
+    // One row per encoded rendition, each showing exactly the segments the server has of it.
+    const rows = (status.renditions as { id: string; kind: string; watched: boolean }[]).filter((r) => r.kind !== 'text');
+    expect(await page.locator('#timeline .track').count()).toBe(rows.length);
+    for (const r of rows) {
+      expect(await page.locator(`#timeline .track[data-rendition="${r.id}"] .seg.on`).count()).toBe(status.segments[r.id].length);
+    }
+    // The player's ABR picks (and may change) the quality: together the video rows hold what it played.
+    expect(await page.locator('#timeline .track.video .seg.on').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#timeline .track.video .seg.on[data-n="21"]').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#timeline .track.watched').count()).toBe(rows.filter((r) => r.watched).length);
+    // shaka-player's overflow menu offers the quality, language and subtitle choices.
+    await page.click('.shaka-overflow-menu-button');
+    for (const button of ['resolution', 'language', 'caption']) expect(await page.locator(`.shaka-overflow-menu .shaka-${button}-button`).count()).toBe(1);
     expect(await page.textContent('#facts')).toContain(`frontier ${status.frontierSegment} / 30`);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'player-page.png') });

@@ -24,7 +24,8 @@ async function showLibrary() {
       button.textContent = entry.path;
       const info = document.createElement('small');
       const picture = entry.video ? `${entry.video.width}x${entry.video.height}` : 'audio only';
-      info.textContent = `${Math.round(entry.durationSeconds)} s · ${picture} · ${entry.audio.length} audio`;
+      const subtitles = entry.subtitles.filter((t) => t.offered).length;
+      info.textContent = `${Math.round(entry.durationSeconds)} s · ${picture} · ${entry.audio.length} audio${subtitles ? ` · ${subtitles} subtitles` : ''}`;
       button.append(info);
       button.addEventListener('click', () => play(entry.path, button));
       item.append(button);
@@ -63,13 +64,13 @@ async function refresh() {
     return;
   }
   window.seekwellStatus = status;
-  const state = status.run ? status.run.state : status.state;
+  const state = status.state;
   $('state').textContent = state;
   $('state').className = `badge ${state}`;
   const run = status.run;
   $('facts').textContent = [
     `frontier ${status.frontierSegment ?? '–'} / ${status.segmentCount}`,
-    run ? `run from ${run.startSegment}, encoder at ${run.positionSeconds ?? 0} s` : 'no run',
+    run ? `${run.rendition}: run from ${run.startSegment}, encoder at ${run.positionSeconds ?? 0} s` : 'no run',
     run?.speed ? `${run.speed}x realtime` : '',
     status.waitMs ? `wait p50 ${Math.round(status.waitMs.p50)} ms, p95 ${Math.round(status.waitMs.p95)} ms` : '',
   ].filter(Boolean).join(' · ');
@@ -77,52 +78,67 @@ async function refresh() {
   $('restart-count').textContent = String(status.restarts);
   $('restarts').replaceChildren(...status.restartLog.map((r) => {
     const item = document.createElement('li');
-    item.textContent = `segment ${r.segment}: ${r.reason} (${new Date(r.at).toLocaleTimeString()})`;
+    item.textContent = `segment ${r.segment}: ${r.reason}, ${r.renditions.join(' + ')} (${new Date(r.at).toLocaleTimeString()})`;
     return item;
   }));
 }
 
+// One row per encoded rendition: its segments on disk, its runs (start -> encoder position), and
+// the viewer's frontier and window. The rows the viewer watches are marked.
 function drawTimeline(status) {
   const timeline = $('timeline');
   const count = status.segmentCount;
-  if (timeline.dataset.count !== String(count)) {
-    timeline.replaceChildren();
-    for (const kind of ['video', 'audio']) {
-      for (let n = 1; n <= count; n++) {
-        const cell = document.createElement('div');
-        cell.className = `seg ${kind}`;
-        cell.dataset.n = String(n);
-        cell.style.gridRow = kind === 'video' ? '1' : '2';
-        cell.style.gridColumn = String(n);
-        timeline.append(cell);
-      }
-    }
-    for (const name of ['window', 'frontier', 'run']) {
-      const overlay = document.createElement('div');
-      overlay.className = `overlay ${name}`;
-      timeline.append(overlay);
-    }
-    timeline.dataset.count = String(count);
+  const rows = status.renditions.filter((r) => r.kind !== 'text');
+  const key = `${count}:${rows.map((r) => r.id).join(',')}`;
+  if (timeline.dataset.key !== key) {
+    timeline.replaceChildren(...rows.map((r) => trackRow(r, count)));
+    timeline.dataset.key = key;
   }
-  const idOf = (kind) => status.renditions.find((r) => r.kind === kind)?.id;
-  const on = { video: new Set(status.segments[idOf('video')] ?? []), audio: new Set(status.segments[idOf('audio')] ?? []) };
-  timeline.querySelectorAll('.seg').forEach((cell) => {
-    const kind = cell.classList.contains('video') ? 'video' : 'audio';
-    cell.classList.toggle('on', on[kind].has(Number(cell.dataset.n)));
-  });
-  const pct = (segments) => `${(100 * segments) / count}%`;
-  const place = (name, from, to) => {
-    const el = timeline.querySelector(`.overlay.${name}`);
-    el.hidden = from === undefined;
-    if (from === undefined) return;
-    el.style.left = pct(from);
-    if (to !== undefined) el.style.width = pct(Math.max(0, to - from));
-  };
+  const pct = (segments) => `${(100 * Math.max(0, Math.min(count, segments))) / count}%`;
   const frontier = status.frontierSegment;
-  place('frontier', frontier === null ? undefined : frontier);
-  place('window', frontier === null ? undefined : frontier, frontier === null ? undefined : Math.min(count, frontier + status.windowSegments));
-  const run = status.run;
-  place('run', run ? run.startSegment - 1 : undefined, run ? Math.min(count, (run.positionSeconds ?? 0) / status.segmentSeconds) : undefined);
+  for (const r of rows) {
+    const row = timeline.querySelector(`.track[data-rendition="${r.id}"]`);
+    row.classList.toggle('watched', r.watched);
+    row.querySelector('.state').textContent = r.state;
+    const on = new Set(status.segments[r.id] ?? []);
+    row.querySelectorAll('.seg').forEach((cell) => cell.classList.toggle('on', on.has(Number(cell.dataset.n))));
+    const cells = row.querySelector('.cells');
+    cells.querySelectorAll('.overlay').forEach((el) => el.remove());
+    const overlay = (name, from, to) => {
+      const el = document.createElement('div');
+      el.className = `overlay ${name}`;
+      el.style.left = pct(from);
+      if (to !== undefined) el.style.width = pct(to - from);
+      cells.append(el);
+    };
+    if (r.watched && frontier !== null) {
+      overlay('window', frontier, Math.min(count, frontier + status.windowSegments));
+      overlay('frontier', frontier);
+    }
+    for (const run of r.runs) overlay('run', run.startSegment - 1, (run.positionSeconds ?? 0) / status.segmentSeconds);
+  }
+}
+
+function trackRow(rendition, count) {
+  const row = document.createElement('div');
+  row.className = `track ${rendition.kind}`;
+  row.dataset.rendition = rendition.id;
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = rendition.kind === 'audio' ? `${rendition.id} · ${rendition.label}` : rendition.id;
+  const state = document.createElement('span');
+  state.className = 'state muted';
+  const cells = document.createElement('div');
+  cells.className = 'cells';
+  cells.style.gridTemplateColumns = `repeat(${count}, 1fr)`;
+  for (let n = 1; n <= count; n++) {
+    const cell = document.createElement('div');
+    cell.className = `seg ${rendition.kind}`;
+    cell.dataset.n = String(n);
+    cells.append(cell);
+  }
+  row.append(name, cells, state);
+  return row;
 }
 
 function showError(error) {
@@ -136,6 +152,8 @@ async function main() {
   player = new shaka.Player();
   await player.attach(video);
   ui = new shaka.ui.Overlay(player, $('player'), video);
+  // The menus that choose among the title's renditions: quality, audio language, subtitles.
+  ui.configure({ overflowMenuButtons: ['quality', 'language', 'captions', 'playback_rate', 'picture_in_picture'] });
   player.addEventListener('error', (event) => {
     console.error('shaka error', JSON.stringify(event.detail));
     showError(event.detail);
