@@ -25,7 +25,7 @@ export async function benchCorpus(): Promise<Record<string, unknown>> {
   const media = path.join(BENCH_DIR, 'corpus');
   await makeCorpus(media);
   const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-bench-corpus-'));
-  const server = await createServer(loadConfig({ PORT: '0', WORK_DIR: workDir, MEDIA_DIR: media, SEGMENT_WAIT_MS: '60000' }), { log: createLogger('warn') });
+  const server = await createServer(loadConfig({ PORT: '0', WORK_DIR: workDir, MEDIA_DIR: media, SEGMENT_WAIT_MS: '60000', VIDEO_LADDER: '720' }), { log: createLogger('warn') });
   const base = `http://127.0.0.1:${await server.listen()}`;
   const rows: Record<string, unknown>[] = [];
   try {

@@ -153,6 +153,11 @@ export class SegmentStore {
     await unlink(segment.path).catch(() => {});
   }
 
+  /** True while at least one request waits for this rendition's init segment. */
+  isInitWaited(renditionId: string): boolean {
+    return this.#waits.has(initKey(renditionId));
+  }
+
   /** True while at least one request waits for this segment. */
   isWaited(renditionId: string, index: number): boolean {
     return this.#waits.has(segmentKey(renditionId, index));

@@ -164,7 +164,9 @@ export class RenditionProduction {
       const run = handle.run;
       if (!run) continue;
       const viewers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v);
-      const waited = waiting.some((i) => i >= handle.range.startIndex && i < handle.range.endIndex);
+      // A run that a request waits on (a segment in its range, or the init any run makes) stays.
+      const waited = waiting.some((i) => i >= handle.range.startIndex && i < handle.range.endIndex)
+        || (this.#store.isInitWaited(this.rendition.id) && this.#store.getInit(this.rendition.id) === undefined);
       if (viewers.length === 0 && !waited) {
         void this.#stop(handle, 'no viewer');
         continue;

@@ -2,7 +2,8 @@
 // rendition shares and one production per rendition, made on that rendition's first request (a
 // rendition nobody asks for costs nothing). A viewer watches one rendition of each kind: asking
 // for another video (a quality switch) or audio (a language switch) rendition leaves the previous
-// one, whose runs then stop unless another viewer or a waiting request still needs them.
+// one (once it has not been asked for in a while), whose runs then stop unless another viewer or
+// a waiting request still needs them.
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -27,6 +28,9 @@ export interface TitleDeps {
   log: Logger;
 }
 
+/** A rendition a viewer has not asked for this long, while asking for another of its kind, is left. */
+export const SWITCH_GRACE_MS = 10_000;
+
 export class Title {
   readonly key: string;
   readonly source: MediaSource;
@@ -36,6 +40,8 @@ export class Title {
   readonly text: TextTracks;
   readonly #deps: TitleDeps;
   readonly #productions = new Map<string, RenditionProduction>();
+  /** When each viewer last asked for each rendition (ms). */
+  readonly #asked = new WeakMap<Viewer, Map<string, number>>();
   #seq = 0;
 
   constructor(key: string, source: MediaSource, plan: TitlePlan, deps: TitleDeps) {
@@ -112,10 +118,19 @@ export class Title {
     await this.store.destroy(new SeekwellError('SESSION_CLOSED', `closed: ${reason}`));
   }
 
-  // The viewer now watches this rendition, and no longer another of the same kind.
+  // The viewer now watches this rendition. Another of the same kind it has not asked for in a
+  // while is left: a player that switched quality or language no longer needs it. Not at once: a
+  // client reading several renditions together (ffmpeg reads every one) alternates between them,
+  // and ABR players finish a request on the old quality after asking for the new one.
   #watch(viewer: Viewer, rendition: EncodedRendition): RenditionProduction {
+    const now = this.#deps.options.now();
+    let asked = this.#asked.get(viewer);
+    if (!asked) this.#asked.set(viewer, (asked = new Map()));
+    asked.set(rendition.id, now);
     for (const other of this.#productions.values()) {
-      if (other.rendition.kind === rendition.kind && other.rendition.id !== rendition.id && other.isWatchedBy(viewer)) other.detach(viewer);
+      const last = asked.get(other.rendition.id) ?? 0;
+      if (other.rendition.kind === rendition.kind && other.rendition.id !== rendition.id && other.isWatchedBy(viewer)
+        && now - last > SWITCH_GRACE_MS) other.detach(viewer);
     }
     let production = this.#productions.get(rendition.id);
     if (!production) {

@@ -30,7 +30,10 @@ beforeAll(async () => {
   console.log(`corpus: ${FIXTURES.length} fixtures ready in ${((performance.now() - started) / 1000).toFixed(1)} s in ${media}`);
   // A copy is another title: its mid-title run shares nothing with the first session's.
   for (const f of FIXTURES) await copyFile(path.join(media, f.file), path.join(media, `copy-${f.file}`));
-  srv = await startTestServer({ MEDIA_DIR: media, SEGMENT_WAIT_MS: String(SEGMENT_WAIT_MS) });
+  // One rung: every class is about the picture and the tracks, and each rung is checked the same
+  // way (test/integration/renditions.test.ts checks that the rungs agree); a whole ladder per class
+  // would multiply the test's encoding by four.
+  srv = await startTestServer({ MEDIA_DIR: media, SEGMENT_WAIT_MS: String(SEGMENT_WAIT_MS), VIDEO_LADDER: '720' });
 }, 600_000);
 
 afterAll(async () => {
@@ -250,6 +253,10 @@ describe('the corpus checks catch what they look for', () => {
       '1 video representations, expected none',
       'audio set 1 has lang eng, expected und',
     ]);
+    // A multichannel track must come in stereo and 5.1: a missing 5.1 set is reported.
+    const stereoOnly: MpdInfo = { ...mpd, audioSets: [{ lang: undefined, channels: 2 }] };
+    expect(checkTrackSet(stereoOnly, fixture('aac-5-1-mp4').expect)).toEqual(['5.1 audio sets (), expected (und)']);
+    expect(checkTrackSet({ ...stereoOnly, audioSets: [...stereoOnly.audioSets, { lang: undefined, channels: 6 }] }, fixture('aac-5-1-mp4').expect)).toEqual([]);
   });
 });
 

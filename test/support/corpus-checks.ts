@@ -36,7 +36,8 @@ export interface MpdInfo {
   durationSeconds: number;
   tracks: MpdTrack[];
   /** Audio adaptation sets (one per language/track offered), in MPD order. */
-  audioSets: { lang: string | undefined }[];
+  /** Audio adaptation sets in MPD order, with their channel count. */
+  audioSets: { lang: string | undefined; channels?: number }[];
 }
 
 type Node = Record<string, any>;
@@ -54,10 +55,10 @@ export function parseMpd(xml: string, mpdUrl: string): MpdInfo {
   const period = (mpd.Period as Node[])[0]!;
   const base = new URL(String(mpd.BaseURL ?? period.BaseURL ?? ''), mpdUrl).href;
   const tracks: MpdTrack[] = [];
-  const audioSets: { lang: string | undefined }[] = [];
+  const audioSets: MpdInfo['audioSets'] = [];
   for (const set of (period.AdaptationSet ?? []) as Node[]) {
     const kind = kindOf(set);
-    if (kind === 'audio') audioSets.push({ lang: set.lang });
+    if (kind === 'audio') audioSets.push({ lang: set.lang, channels: channelsOf(set) });
     if (!kind) continue;
     for (const rep of (set.Representation ?? []) as Node[]) {
       const template = { ...set.SegmentTemplate, ...rep.SegmentTemplate } as Node;
@@ -119,21 +120,37 @@ export function isoSeconds(text: string): number {
 /** ISO 639-2 -> the 639-1 tag a manifest may use instead (only the languages the corpus has). */
 const SHORT_LANGUAGE: Record<string, string> = { eng: 'en', fra: 'fr', fre: 'fr' };
 
-/** The presentation's tracks against the class's expectation: video or not, audio languages. */
+/**
+ * The presentation's tracks against the class's expectation: video or not, one stereo audio set
+ * per source audio track (in source order, by language), and a 5.1 set per multichannel track.
+ */
 export function checkTrackSet(mpd: MpdInfo, expect: Expectation): string[] {
   const problems: string[] = [];
   const videos = mpd.tracks.filter((t) => t.kind === 'video').length;
   if ((videos > 0) !== expect.video) problems.push(`${videos} video representations, expected ${expect.video ? 'some' : 'none'}`);
   const wanted = expect.audio ? expect.audioLanguages : [];
-  if (mpd.audioSets.length !== wanted.length) {
-    problems.push(`${mpd.audioSets.length} audio adaptation sets (${mpd.audioSets.map((s) => s.lang ?? 'no lang').join(', ')}), expected ${wanted.length} (${wanted.join(', ')})`);
+  const stereo = mpd.audioSets.filter((s) => (s.channels ?? 2) <= 2);
+  if (stereo.length !== wanted.length) {
+    problems.push(`${stereo.length} audio adaptation sets (${stereo.map((s) => s.lang ?? 'no lang').join(', ')}), expected ${wanted.length} (${wanted.join(', ')})`);
   }
+  const matches = (lang: string, got: string | undefined): boolean =>
+    lang === 'und' ? got === undefined || got === 'und' : got === lang || got === SHORT_LANGUAGE[lang];
   wanted.forEach((lang, i) => {
-    const got = mpd.audioSets[i]?.lang;
-    const ok = lang === 'und' ? got === undefined || got === 'und' : got === lang || got === SHORT_LANGUAGE[lang];
-    if (mpd.audioSets[i] && !ok) problems.push(`audio set ${i + 1} has lang ${got ?? '(none)'}, expected ${lang}`);
+    const got = stereo[i]?.lang;
+    if (stereo[i] && !matches(lang, got)) problems.push(`audio set ${i + 1} has lang ${got ?? '(none)'}, expected ${lang}`);
   });
+  const surround = mpd.audioSets.filter((s) => (s.channels ?? 2) === 6).map((s) => s.lang);
+  const surroundWanted = expect.audio ? expect.surroundLanguages ?? [] : [];
+  if (surround.length !== surroundWanted.length || !surroundWanted.every((lang, i) => matches(lang, surround[i]))) {
+    problems.push(`5.1 audio sets (${surround.map((l) => l ?? 'no lang').join(', ')}), expected (${surroundWanted.join(', ')})`);
+  }
   return problems;
+}
+
+function channelsOf(set: Node): number | undefined {
+  const reps = (set.Representation ?? []) as Node[];
+  const config = (reps[0]?.AudioChannelConfiguration ?? set.AudioChannelConfiguration) as Node | undefined;
+  return config?.value === undefined ? undefined : Number(config.value);
 }
 
 // --- segments and their timing ------------------------------------------------------------------
