@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { benchCoreLatency } from './core-latency.js';
 import { benchCorpus } from './corpus.js';
+import { benchLadder } from './ladder.js';
 import { benchNearSeeks, benchSeekPolicies } from './seek-policies.js';
 import { SUITE } from './suite.js';
 import { formatTable, type ScenarioResult } from './support.js';
@@ -18,6 +19,7 @@ const EXTRAS: Record<string, () => Promise<Record<string, unknown>>> = {
   corpus: benchCorpus,
   'seek-policies': benchSeekPolicies,
   'near-seeks': benchNearSeeks,
+  ladder: benchLadder,
 };
 
 const version = (command: string): string => {
