@@ -6,6 +6,7 @@ import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
+import { benchAbr } from './abr.js';
 import { benchCoreLatency } from './core-latency.js';
 import { benchCorpus } from './corpus.js';
 import { benchLadder } from './ladder.js';
@@ -20,6 +21,7 @@ const EXTRAS: Record<string, () => Promise<Record<string, unknown>>> = {
   'seek-policies': benchSeekPolicies,
   'near-seeks': benchNearSeeks,
   ladder: benchLadder,
+  abr: benchAbr,
 };
 
 const version = (command: string): string => {
