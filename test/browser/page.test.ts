@@ -39,7 +39,7 @@ describe('the built-in player page', () => {
       const s = (window as unknown as { seekwellStatus?: { frontierSegment: number; renditions: { id: string; kind: string }[]; segments: Record<string, number[]> } }).seekwellStatus;
       return s !== undefined && s.frontierSegment >= 21
         && s.renditions.some((r) => r.kind === 'video' && s.segments[r.id]!.includes(21));
-    }, undefined, { timeout: 10_000 });
+    }, undefined, { timeout: 30_000 });
     const status = (await page.evaluate(() => (window as unknown as { seekwellStatus: Record<string, any> }).seekwellStatus));
     const server = (await (await fetch(`${srv.base}/api/sessions/${status.id}`)).json()) as Record<string, any>;
     expect(server.restarts).toBeGreaterThanOrEqual(1);
@@ -59,7 +59,9 @@ describe('the built-in player page', () => {
     // shaka-player's overflow menu offers the quality, language and subtitle choices.
     await page.click('.shaka-overflow-menu-button');
     for (const button of ['resolution', 'language', 'caption']) expect(await page.locator(`.shaka-overflow-menu .shaka-${button}-button`).count()).toBe(1);
-    expect(await page.textContent('#facts')).toContain(`frontier ${status.frontierSegment} / 30`);
+    // The page polls twice a second: its frontier is the one read above or a later one.
+    const shown = /frontier (\d+) \/ 30/.exec((await page.textContent('#facts')) ?? '');
+    expect(Number(shown?.[1])).toBeGreaterThanOrEqual(status.frontierSegment);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'player-page.png') });
     expect(errors).toEqual([]);

@@ -29,7 +29,9 @@ beforeAll(async () => {
   await makeClip(path.join(media, 'clip.mp4'), { seconds: 90, audioRate: 48_000 });
   // Every run gets its own copy: a title of its own, so nothing comes warm from the store.
   for (const p of PLAYERS) for (let i = 0; i < RUNS; i++) await copyFile(path.join(media, 'clip.mp4'), path.join(media, `${p.kind}-${i}.mp4`));
-  srv = await startTestServer({ MEDIA_DIR: media });
+  // One rung, as before the ladder: this test is about seeks and restarts; quality switching and
+  // ABR are test/browser/renditions.test.ts's (a 1080p rung decoded in software drops frames here).
+  srv = await startTestServer({ MEDIA_DIR: media, VIDEO_LADDER: '720' });
   browser = await launchChromium();
   page = await servePlayerPage();
 });
