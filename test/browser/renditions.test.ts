@@ -239,10 +239,11 @@ async function watchRuns<T>(c: Case, during: () => Promise<T>): Promise<{ result
 }
 
 describe.each(PLAYERS)('$kind with default settings', ({ kind, manifest, copy, upEarly }) => {
-  // Played to `seconds` on the rung the player's ABR settles on by itself: hls.js and dash.js move
-  // to the top one within seconds, shaka stays on the lower one (for 12 s or more).
+  // Played to `seconds` on whatever rung the player's ABR is on (hls.js and dash.js usually move to
+  // the top one within seconds, shaka stays on the lower one for 12 s or more; under CI load dash.js
+  // stayed on 360p for 30 s): the switch goes to the other one. ABR itself is case (b).
   const settled = (seconds: number) => (s: Snapshot): boolean =>
-    s.state.currentTime >= seconds && fetchingHeight(s.tracks) === (upEarly ? RUNGS[1] : RUNGS[0]);
+    s.state.currentTime >= seconds && fetchingHeight(s.tracks) !== undefined;
 
   it('switches quality through its API during playback with no stall over 1 s', async () => {
     let c: Case | undefined;
