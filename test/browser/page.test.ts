@@ -40,22 +40,36 @@ describe('the built-in player page', () => {
       return s !== undefined && s.frontierSegment >= 21
         && s.renditions.some((r) => r.kind === 'video' && s.segments[r.id]!.includes(21));
     }, undefined, { timeout: 30_000 });
-    const status = (await page.evaluate(() => (window as unknown as { seekwellStatus: Record<string, any> }).seekwellStatus));
+    // The status the page last drew and what it drew, read in one go: the page redraws every 500 ms.
+    const { status, drawn } = await page.evaluate(() => {
+      const status = (window as unknown as { seekwellStatus: Record<string, any> }).seekwellStatus;
+      const count = (selector: string): number => document.querySelectorAll(selector).length;
+      const rowIds = [...document.querySelectorAll<HTMLElement>('#timeline .track')].map((row) => row.dataset.rendition!);
+      return {
+        status,
+        drawn: {
+          restartCount: document.getElementById('restart-count')!.textContent,
+          restartItems: count('#restarts li'),
+          state: document.getElementById('state')!.textContent,
+          rows: Object.fromEntries(rowIds.map((id) => [id, count(`#timeline .track[data-rendition="${id}"] .seg.on`)])),
+          videoOn: count('#timeline .track.video .seg.on'),
+          videoOn21: count('#timeline .track.video .seg.on[data-n="21"]'),
+          watched: count('#timeline .track.watched'),
+        },
+      };
+    });
     const server = (await (await fetch(`${srv.base}/api/sessions/${status.id}`)).json()) as Record<string, any>;
     expect(server.restarts).toBeGreaterThanOrEqual(1);
-    expect(await page.textContent('#restart-count')).toBe(String(status.restarts));
-    expect(await page.locator('#restarts li').count()).toBe(status.restartLog.length);
-    expect(await page.textContent('#state')).toBe(status.state);
+    expect(drawn.restartCount).toBe(String(status.restarts));
+    expect(drawn.restartItems).toBe(status.restartLog.length);
+    expect(drawn.state).toBe(status.state);
     // One row per encoded rendition, each showing exactly the segments the server has of it.
     const rows = (status.renditions as { id: string; kind: string; watched: boolean }[]).filter((r) => r.kind !== 'text');
-    expect(await page.locator('#timeline .track').count()).toBe(rows.length);
-    for (const r of rows) {
-      expect(await page.locator(`#timeline .track[data-rendition="${r.id}"] .seg.on`).count()).toBe(status.segments[r.id].length);
-    }
+    expect(drawn.rows).toEqual(Object.fromEntries(rows.map((r) => [r.id, status.segments[r.id].length])));
     // The player's ABR picks (and may change) the quality: together the video rows hold what it played.
-    expect(await page.locator('#timeline .track.video .seg.on').count()).toBeGreaterThanOrEqual(3);
-    expect(await page.locator('#timeline .track.video .seg.on[data-n="21"]').count()).toBeGreaterThanOrEqual(1);
-    expect(await page.locator('#timeline .track.watched').count()).toBe(rows.filter((r) => r.watched).length);
+    expect(drawn.videoOn).toBeGreaterThanOrEqual(3);
+    expect(drawn.videoOn21).toBeGreaterThanOrEqual(1);
+    expect(drawn.watched).toBe(rows.filter((r) => r.watched).length);
     // shaka-player's overflow menu offers the quality, language and subtitle choices.
     await page.click('.shaka-overflow-menu-button');
     for (const button of ['resolution', 'language', 'caption']) expect(await page.locator(`.shaka-overflow-menu .shaka-${button}-button`).count()).toBe(1);
