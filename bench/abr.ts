@@ -23,11 +23,11 @@
 //    children / segments encoded, start-up included); first-segment time and wall per segment.
 // Validated first: MPD lists the four rungs and audio with bandwidths, every init and segment 1
 // answers 200 with the right content type and bytes, the status shows each run's pids.
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_DIR, createSession, formatTable, makeBenchClip, median, round, startServerProcess, type ServerProcess } from './support.js';
+import { viewerClips } from './concurrency.js';
+import { createSession, formatTable, median, round, startServerProcess, type ServerProcess } from './support.js';
 
 const D = 4;
 const BUFFER_SECONDS = 30;
@@ -38,23 +38,6 @@ const BAD_STALL_SECONDS = 10;
 const RUNGS = ['video-360p', 'video-480p', 'video-720p', 'video-1080p'];
 const AUDIO = 'audio-1';
 const SERVER_ENV = { SEGMENT_SECONDS: String(D), VIDEO_LADDER: '360,480,720,1080' };
-
-/** The concurrency bench's clip and its per-viewer copies (same folder, so both benches share them). */
-async function clips(count: number): Promise<{ dir: string; files: string[] }> {
-  const mediaDir = path.join(BENCH_DIR, 'media');
-  const source = path.join(mediaDir, `conc-1080p-${CLIP_SECONDS}s.mp4`);
-  await makeBenchClip(mediaDir, path.basename(source), CLIP_SECONDS);
-  const size = (await stat(source)).size;
-  const dir = path.join(mediaDir, 'concurrency');
-  await mkdir(dir, { recursive: true });
-  const files: string[] = [];
-  for (let i = 1; i <= count; i++) {
-    const target = path.join(dir, `viewer-${i}.mp4`);
-    if ((await stat(target).then((s) => s.size, () => 0)) !== size) await copyFile(source, target);
-    files.push(path.basename(target));
-  }
-  return { dir, files };
-}
 
 interface Fetched { bytes: number; ms: number }
 
@@ -275,7 +258,7 @@ async function rungCost(dir: string, file: string, r: string): Promise<Record<st
 }
 
 export async function benchAbr(): Promise<Record<string, unknown>> {
-  const { dir, files } = await clips(MAX_VIEWERS);
+  const { dir, files } = await viewerClips(MAX_VIEWERS);
   await validate(dir, files[0]!);
   process.stderr.write('abr: validated\n');
   const rounds: Round[] = [];

@@ -22,8 +22,8 @@ const SEGMENTS = WATCH_SECONDS / D;
 const MAX_VIEWERS = 6;
 const CLIP_SECONDS = 120;
 
-/** The 120 s 1080p30 source, made once, and one copy per viewer in a folder of their own. */
-async function viewerClips(count: number): Promise<{ dir: string; files: string[] }> {
+/** The 120 s 1080p30 source, made once, and one copy per viewer in a folder of their own (abr.ts uses them too). */
+export async function viewerClips(count: number): Promise<{ dir: string; files: string[] }> {
   const mediaDir = path.join(BENCH_DIR, 'media');
   const source = path.join(mediaDir, `conc-1080p-${CLIP_SECONDS}s.mp4`);
   await makeBenchClip(mediaDir, path.basename(source), CLIP_SECONDS);
