@@ -1,6 +1,6 @@
 // What both manifest renderers read: the title's timeline and its renditions, straight from the
 // plan (media/plan.ts), so every manifest lists the whole title from the first response.
-import type { AudioRendition, Rendition, TextRendition, TitlePlan, VideoRendition } from '../media/plan.js';
+import { renditionsOfKind, type AudioRendition, type Rendition, type TextRendition, type TitlePlan, type VideoRendition } from '../media/plan.js';
 
 export type ManifestModel = Pick<TitlePlan, 'timeline' | 'renditions'>;
 
@@ -21,10 +21,11 @@ export interface RenditionGroups {
 }
 
 export function groupRenditions(renditions: Rendition[]): RenditionGroups {
+  const plan = { renditions };
   return {
-    video: renditions.filter((r): r is VideoRendition => r.kind === 'video').sort((a, b) => a.bandwidth - b.bandwidth),
-    audio: renditions.filter((r): r is AudioRendition => r.kind === 'audio'),
-    text: renditions.filter((r): r is TextRendition => r.kind === 'text'),
+    video: renditionsOfKind(plan, 'video').sort((a, b) => a.bandwidth - b.bandwidth),
+    audio: renditionsOfKind(plan, 'audio'),
+    text: renditionsOfKind(plan, 'text'),
   };
 }
 
