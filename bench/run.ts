@@ -9,6 +9,7 @@ import path from 'node:path';
 import { benchAbr } from './abr.js';
 import { benchCoreLatency } from './core-latency.js';
 import { benchCorpus } from './corpus.js';
+import { benchKeyFrames } from './keyframes.js';
 import { benchLadder } from './ladder.js';
 import { benchNearSeeks, benchSeekPolicies } from './seek-policies.js';
 import { SUITE } from './suite.js';
@@ -22,6 +23,7 @@ const EXTRAS: Record<string, () => Promise<Record<string, unknown>>> = {
   'near-seeks': benchNearSeeks,
   ladder: benchLadder,
   abr: benchAbr,
+  keyframes: benchKeyFrames,
 };
 
 const version = (command: string): string => {
