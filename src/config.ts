@@ -17,6 +17,8 @@ export interface Config {
   readonly segmentSeconds: number;
   /** Short sides of the video ladder's rungs, ascending (VIDEO_LADDER, e.g. "360,480,720,1080"). */
   readonly videoLadder: readonly number[];
+  /** `auto`: serve H.264 video and AAC-LC audio that browsers play by stream copy; `never`: encode all. */
+  readonly copy: CopyMode;
   readonly bufferAheadSeconds: number;
   /** Byte budget for stored segments in WORK_DIR (plus one window per active session). */
   readonly cacheMaxBytes: number;
@@ -42,6 +44,8 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export const COPY_MODES = ['auto', 'never'] as const;
+export type CopyMode = (typeof COPY_MODES)[number];
 
 const PACKAGER_BINARIES: Readonly<Record<string, string>> = {
   'linux-x64': 'packager-linux-x64',
@@ -67,6 +71,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workDir: resolve(raw(r, 'WORK_DIR') ?? join(tmpdir(), 'seekwell')),
     segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 4, 1, 30),
     videoLadder: readLadder(r),
+    copy: readChoice(r, 'COPY', COPY_MODES, 'auto'),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
     cacheMaxBytes: readInteger(r, 'CACHE_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     seekPolicy: readChoice(r, 'SEEK_POLICY', SEEK_POLICIES, 'cost'),

@@ -11,6 +11,7 @@ import { ensureDemo } from './media/demo.js';
 import { createRemuxer } from './media/ingest.js';
 import { listMedia } from './media/library.js';
 import { createProber } from './media/probe.js';
+import { createKeyFrameIndexer } from './media/keyframes.js';
 import { createTrackAnalyser } from './media/tracks.js';
 import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
 import { claimSessionsDir } from './segment/work-dir.js';
@@ -51,6 +52,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     instanceDir,
     segmentSeconds: config.segmentSeconds,
     ladder: config.videoLadder,
+    copy: config.copy === 'auto',
     sessionIdleMs: config.sessionIdleMs,
     sessionExpireMs: Math.max(config.sessionIdleMs * 12, 3_600_000),
     bufferAheadSeconds: config.bufferAheadSeconds,
@@ -62,7 +64,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     maxRunSegments: MAX_RUN_SEGMENTS,
     now: options.now ?? Date.now,
   }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')),
-    analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath) }, metrics, log);
+    analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath),
+    ...(config.copy === 'auto' ? { keyFrames: createKeyFrameIndexer(config.ffprobePath) } : {}) }, metrics, log);
   const app = createApp({
     registry,
     listMedia: () => listMedia(mediaDir, probe),

@@ -26,6 +26,8 @@ export function sessionStatus(session: Session): Record<string, unknown> {
     windowSegments: title.windowSegments,
     bufferSeconds: session.bufferSeconds ?? null,
     renditions: title.plan.renditions.map((r) => renditionStatus(session, r)),
+    // Which source tracks are served as they are (mode `copy` below), and why the others are not.
+    copy: title.plan.copy,
     segments: Object.fromEntries(title.plan.renditions.filter((r) => r.kind !== 'text').map((r) => [r.id, title.store.indexes(r.id).map(numberOf)])),
     run: main && runStatus(session, main),
     restarts: session.restarts,

@@ -93,7 +93,7 @@ function videoAdaptationSet(model: ManifestModel, ladder: VideoRendition[]): Xml
       '@_width': video.width,
       '@_height': video.height,
       '@_frameRate': frameRate,
-      '@_sar': '1:1',
+      '@_sar': video.sar,
       SegmentTemplate: segmentTemplate(model, video.id),
     })),
   };
@@ -139,14 +139,34 @@ function textAdaptationSet(text: TextRendition, label: string): XmlNode {
 const ROLE_SCHEME = 'urn:mpeg:dash:role:2011';
 
 // Media time = content time + X, so presentationTimeOffset maps segment timestamps back to 0.
+// Uniform segments are said once (@duration); key-frame ones each (a SegmentTimeline).
 function segmentTemplate(model: ManifestModel, renditionId: string): XmlNode {
   const { timeline } = model;
   return {
     '@_timescale': timeline.timescale,
-    '@_duration': Math.round(timeline.segmentSeconds * timeline.timescale),
+    ...(timeline.isUniform ? { '@_duration': Math.round(timeline.segmentSeconds * timeline.timescale) } : {}),
     '@_startNumber': '1',
     '@_presentationTimeOffset': Math.round(timeline.mediaOffsetSeconds * timeline.timescale),
     '@_initialization': initUrl(renditionId),
     '@_media': dashMediaTemplate(renditionId),
+    ...(timeline.isUniform ? {} : { SegmentTimeline: { S: segmentRuns(model.timeline) } }),
   };
+}
+
+// <S t d r>: runs of equal durations in media time, computed from rounded starts so they add up.
+function segmentRuns(timeline: ManifestModel['timeline']): XmlNode[] {
+  const runs: XmlNode[] = [];
+  let previous: { d: number; node: XmlNode } | undefined;
+  for (let i = 0; i < timeline.count; i++) {
+    const t = timeline.mediaTimeOf(i);
+    const d = timeline.mediaTimeOf(i + 1) - t;
+    if (previous?.d === d) {
+      previous.node['@_r'] = Number(previous.node['@_r'] ?? 0) + 1;
+      continue;
+    }
+    const node: XmlNode = { ...(i === 0 ? { '@_t': t } : {}), '@_d': d };
+    runs.push(node);
+    previous = { d, node };
+  }
+  return runs;
 }

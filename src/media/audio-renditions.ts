@@ -1,6 +1,8 @@
 // Every source audio track becomes an AAC stereo rendition (5.1 and 7.1 downmixed with every
 // channel in it, not the front pair alone) and, when it has 6 or more channels, a 5.1 rendition
 // too. Each keeps the source's language and title; the source's default track is the default.
+// An AAC-LC track that fills the title is copied instead of encoded in its own layout (mono or
+// stereo as the stereo rendition, 5.1 as the 5.1 one).
 import { languageName } from './language.js';
 import type { TrackSpan } from './plan.js';
 import type { AudioStreamInfo } from './probe.js';
@@ -20,16 +22,23 @@ export interface AudioEncodeSpec {
   channels: 2 | 6;
 }
 
-export interface AudioRendition {
+/** What a copy of a source track needs: which stream, where it has frames, its frame grid. */
+export interface AudioCopySpec {
+  sourceIndex: number;
+  span: TrackSpan;
+  sampleRate: number;
+  channels: number;
+}
+
+interface AudioRenditionBase {
   kind: 'audio';
   /** `audio-<n>` (stereo) or `audio-<n>-6ch` (5.1), n counting the source's audio tracks from 1. */
   id: string;
-  mode: 'encode';
-  spec: AudioEncodeSpec;
   codecs: string;
   bandwidth: number;
   sampleRate: number;
-  channels: 2 | 6;
+  /** 2 or 6 when encoded; a copy keeps the source's 1, 2 or 6. */
+  channels: number;
   /** ISO 639 language from the source's tags, if any. */
   language: string | undefined;
   /** What a player's menu shows: the track's title, or its language's name, or "Audio n". */
@@ -40,29 +49,51 @@ export interface AudioRendition {
   track: number;
 }
 
-export function planAudioRenditions(sources: AudioStreamInfo[], spanOf: (index: number) => TrackSpan): AudioRendition[] {
+export interface EncodedAudioRendition extends AudioRenditionBase {
+  mode: 'encode';
+  spec: AudioEncodeSpec;
+}
+
+export interface CopiedAudioRendition extends AudioRenditionBase {
+  mode: 'copy';
+  spec: AudioCopySpec;
+}
+
+export type AudioRendition = EncodedAudioRendition | CopiedAudioRendition;
+
+/** `copies(source)` says whether that track is copied (media/copy.ts decides). */
+export function planAudioRenditions(sources: AudioStreamInfo[], spanOf: (index: number) => TrackSpan, copies: (source: AudioStreamInfo) => boolean = () => false): AudioRendition[] {
   const defaultAt = Math.max(0, sources.findIndex((s) => s.isDefault));
   return sources.flatMap((source, at) => {
     const layouts: (2 | 6)[] = source.channels >= 6 ? [2, 6] : [2];
+    const copied = copies(source) ? (source.channels === 6 ? 6 : 2) : undefined;
     return layouts.map((channels): AudioRendition => {
       const track = at + 1;
-      const bitrateBps = channels === 6 ? SURROUND_BITRATE : STEREO_BITRATE;
       const label = source.title ?? languageName(source.language) ?? `Audio ${track}`;
+      const span = spanOf(source.index);
+      const encoding = channels === copied
+        ? { mode: 'copy' as const, spec: { sourceIndex: source.index, span, sampleRate: source.sampleRate, channels: source.channels }, bitrateBps: channels === 6 ? SURROUND_BITRATE : STEREO_BITRATE }
+        : encodedSpec(source.index, span, channels);
       return {
         kind: 'audio',
         id: channels === 6 ? `audio-${track}-6ch` : `audio-${track}`,
-        mode: 'encode',
-        spec: { sourceIndex: source.index, span: spanOf(source.index), bitrateBps, sampleRate: AUDIO_SAMPLE_RATE, channels },
+        mode: encoding.mode,
+        spec: encoding.spec,
         codecs: 'mp4a.40.2',
-        bandwidth: Math.round(bitrateBps * 1.1),
-        sampleRate: AUDIO_SAMPLE_RATE,
-        channels,
+        bandwidth: Math.round(encoding.bitrateBps * 1.1),
+        sampleRate: encoding.spec.sampleRate,
+        channels: encoding.spec.channels,
         language: source.language,
         // Both renditions of a multichannel track say which they are.
         label: layouts.length === 1 ? label : channels === 2 ? `${label} (stereo)` : label.includes('5.1') ? label : `${label} (5.1)`,
         isDefault: at === defaultAt && channels === 2,
         track,
-      };
+      } as AudioRendition;
     });
   });
+}
+
+function encodedSpec(sourceIndex: number, span: TrackSpan, channels: 2 | 6): { mode: 'encode'; spec: AudioEncodeSpec; bitrateBps: number } {
+  const bitrateBps = channels === 6 ? SURROUND_BITRATE : STEREO_BITRATE;
+  return { mode: 'encode', spec: { sourceIndex, span, bitrateBps, sampleRate: AUDIO_SAMPLE_RATE, channels }, bitrateBps };
 }

@@ -28,20 +28,42 @@ export interface VideoEncodeSpec extends PictureSpec {
   bufsizeBits: number;
 }
 
-export interface VideoRendition {
+/** What a copy of the source video needs: which stream, and where it has frames. */
+export interface VideoCopySpec {
+  sourceIndex: number;
+  span: TrackSpan;
+}
+
+interface VideoRenditionBase {
   kind: 'video';
-  /** `video-<short side>p`; also the name used in URLs and on disk. */
+  /** `video-<short side>p`, or `original` for the copy; also the name used in URLs and on disk. */
   id: string;
-  mode: 'encode';
-  spec: VideoEncodeSpec;
   width: number;
   height: number;
   frameRate: Rational;
+  /** Sample (pixel) aspect ratio, `1:1` unless a copy keeps the source's anamorphic picture. */
+  sar: string;
   /** RFC 6381 codecs string, e.g. `avc1.64001f`. */
   codecs: string;
   /** Peak bits per second (the encoder's maxrate plus container overhead). */
   bandwidth: number;
 }
+
+export interface EncodedVideoRendition extends VideoRenditionBase {
+  mode: 'encode';
+  spec: VideoEncodeSpec;
+}
+
+/** The source's own H.264, remuxed: `original`, at the top of the ladder. */
+export interface CopiedVideoRendition extends VideoRenditionBase {
+  mode: 'copy';
+  spec: VideoCopySpec;
+}
+
+export type VideoRendition = EncodedVideoRendition | CopiedVideoRendition;
+
+/** The copy's id in URLs, on disk and in the status. */
+export const ORIGINAL_ID = 'original';
 
 /**
  * The rungs for a source whose displayed short side is `sourceShortSide`: every ladder rung up to
@@ -55,23 +77,48 @@ export function ladderRungs(sourceShortSide: number, ladder: readonly number[]):
   return below ? [...rungs, evenFloor(sourceShortSide)] : rungs;
 }
 
-export function planVideoLadder(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan, padToSeconds: number, ladder: readonly number[]): VideoRendition[] {
-  return ladderRungs(shownShortSide(source), ladder).map((shortSide) => {
-    const picture = planPicture(source, tracks, shortSide);
-    const fps = source.frameRate.num / source.frameRate.den;
-    const maxrateBps = videoMaxrate(Math.min(picture.width, picture.height), fps);
-    const level = h264Level(picture.width, picture.height, fps);
-    const spec: VideoEncodeSpec = {
-      ...picture, sourceIndex: source.index, span, padToSeconds, frameRate: source.frameRate,
-      preset: 'veryfast', crf: 23, profile: 'high', level: level.name, levelIdc: level.idc, maxrateBps, bufsizeBits: maxrateBps * 2,
-    };
-    return {
-      kind: 'video', id: pictureName(picture), mode: 'encode', spec,
-      width: picture.width, height: picture.height, frameRate: source.frameRate,
-      codecs: `avc1.6400${level.idc.toString(16).padStart(2, '0')}`,
-      bandwidth: Math.round(maxrateBps * 1.1),
-    };
-  });
+/**
+ * The encoded rungs. Under a copy of the source (`belowSource`), only those smaller than it: an
+ * encoded rung of the source's own size would be a worse copy of it.
+ */
+export function planVideoLadder(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan, padToSeconds: number, ladder: readonly number[], belowSource = false): EncodedVideoRendition[] {
+  const shortSide = shownShortSide(source);
+  const rungs = ladderRungs(shortSide, ladder).filter((h) => !belowSource || h < shortSide);
+  return rungs.map((h) => encodedRung(source, tracks, span, padToSeconds, h));
+}
+
+function encodedRung(source: VideoStreamInfo, tracks: TrackAnalysis, span: TrackSpan, padToSeconds: number, shortSide: number): EncodedVideoRendition {
+  const picture = planPicture(source, tracks, shortSide);
+  const fps = source.frameRate.num / source.frameRate.den;
+  const maxrateBps = videoMaxrate(Math.min(picture.width, picture.height), fps);
+  const level = h264Level(picture.width, picture.height, fps);
+  const spec: VideoEncodeSpec = {
+    ...picture, sourceIndex: source.index, span, padToSeconds, frameRate: source.frameRate,
+    preset: 'veryfast', crf: 23, profile: 'high', level: level.name, levelIdc: level.idc, maxrateBps, bufsizeBits: maxrateBps * 2,
+  };
+  return {
+    kind: 'video', id: pictureName(picture), mode: 'encode', spec,
+    width: picture.width, height: picture.height, frameRate: source.frameRate, sar: '1:1',
+    codecs: `avc1.6400${level.idc.toString(16).padStart(2, '0')}`,
+    bandwidth: Math.round(maxrateBps * 1.1),
+  };
+}
+
+// profile_idc and constraint flags by ffprobe's profile name (RFC 6381 avc1.PPCCLL).
+const PROFILE_CODES: Record<string, string> = { 'Constrained Baseline': '42e0', Baseline: '4200', Main: '4d40', High: '6400' };
+
+/** The source's video as it is, for the top of the ladder (media/copy.ts says when it may be). */
+export function planOriginal(source: VideoStreamInfo, span: TrackSpan): CopiedVideoRendition {
+  const fps = source.frameRate.num / source.frameRate.den;
+  const levelIdc = source.level ?? h264Level(source.width, source.height, fps).idc;
+  // The stream's average rate with headroom for its peaks; without one, the cap of an encode its size.
+  const bandwidth = Math.round(source.bitRate ? source.bitRate * 1.25 : videoMaxrate(Math.min(source.width, source.height), fps) * 1.1);
+  return {
+    kind: 'video', id: ORIGINAL_ID, mode: 'copy', spec: { sourceIndex: source.index, span },
+    width: source.width, height: source.height, frameRate: source.frameRate, sar: sampleAspect(source),
+    codecs: `avc1.${PROFILE_CODES[source.profile ?? ''] ?? '6400'}${levelIdc.toString(16).padStart(2, '0')}`,
+    bandwidth,
+  };
 }
 
 /** Bitrate cap by the picture's short side (x1.5 above 31 fps). */
@@ -97,6 +144,12 @@ export function h264Level(width: number, height: number, fps: number): { name: s
   const frameMbs = Math.ceil(width / 16) * Math.ceil(height / 16);
   const level = LEVELS.find((l) => frameMbs <= l.maxFs && frameMbs * fps <= l.maxMbps) ?? LEVELS.at(-1)!;
   return { name: level.name, idc: level.idc };
+}
+
+function sampleAspect(source: VideoStreamInfo): string {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const g = gcd(source.displayWidth, source.width) || 1;
+  return `${source.displayWidth / g}:${source.width / g}`;
 }
 
 function evenFloor(n: number): number {

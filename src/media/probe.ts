@@ -37,6 +37,12 @@ export interface VideoStreamInfo extends StreamTiming {
   /** color_transfer as ffprobe names it (`smpte2084` = PQ, `arib-std-b67` = HLG, `bt709`…). */
   colorTransfer: string | undefined;
   pixelFormat: string | undefined;
+  /** Codec profile as ffprobe names it ("High", "Constrained Baseline", "High 10"…), if known. */
+  profile: string | undefined;
+  /** Codec level as ffprobe gives it (H.264: level_idc, 40 = 4.0), if known. */
+  level: number | undefined;
+  /** Bits per second, from the stream or else the container, if either says. */
+  bitRate: number | undefined;
 }
 
 export interface AudioStreamInfo extends StreamTiming {
@@ -49,6 +55,8 @@ export interface AudioStreamInfo extends StreamTiming {
   title: string | undefined;
   /** Flagged default by the source (disposition). */
   isDefault: boolean;
+  /** Codec profile as ffprobe names it (AAC: "LC", "HE-AAC"…), if known. */
+  profile: string | undefined;
 }
 
 export interface MediaInfo {
@@ -136,11 +144,14 @@ interface FfprobeStream {
   field_order?: string;
   color_transfer?: string;
   pix_fmt?: string;
+  profile?: string;
+  level?: number;
+  bit_rate?: string;
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 
 interface FfprobeOutput {
-  format?: { format_name?: string; duration?: string; start_time?: string };
+  format?: { format_name?: string; duration?: string; start_time?: string; bit_rate?: string };
   streams?: FfprobeStream[];
 }
 
@@ -162,7 +173,7 @@ export function parseProbeOutput(out: FfprobeOutput, absolute: string, size: num
     needsRemux: container.remux,
     durationSeconds,
     startSeconds: Number(out.format?.start_time ?? 0) || 0,
-    video: v && videoInfo(v),
+    video: v && videoInfo(v, Number(out.format?.bit_rate) || undefined),
     audio: audio.map((s) => ({
       index: s.index,
       codec: s.codec_name ?? 'unknown',
@@ -171,13 +182,15 @@ export function parseProbeOutput(out: FfprobeOutput, absolute: string, size: num
       language: s.tags?.language && s.tags.language !== 'und' ? s.tags.language : undefined,
       title: s.tags?.title?.trim() || undefined,
       isDefault: s.disposition?.default === 1,
+      profile: s.profile,
       ...timingOf(s),
     })),
     subtitles: streams.filter((s) => s.codec_type === 'subtitle').map(subtitleStreamOf),
   };
 }
 
-function videoInfo(v: FfprobeStream): VideoStreamInfo {
+// formatBitRate stands in where the stream has no bit rate of its own (Matroska): an upper bound.
+function videoInfo(v: FfprobeStream, formatBitRate: number | undefined): VideoStreamInfo {
   const frameRate = parseRational(v.avg_frame_rate) ?? parseRational(v.r_frame_rate);
   if (!frameRate) throw new SeekwellError('MEDIA_NOT_MEDIA', 'the video stream has no frame rate');
   return {
@@ -192,6 +205,9 @@ function videoInfo(v: FfprobeStream): VideoStreamInfo {
       topFieldFirst: v.field_order === 'tt' || v.field_order === 'tb',
       colorTransfer: v.color_transfer,
       pixelFormat: v.pix_fmt,
+      profile: v.profile,
+      level: typeof v.level === 'number' && v.level > 0 ? v.level : undefined,
+      bitRate: Number(v.bit_rate) || formatBitRate,
       ...timingOf(v),
   };
 }

@@ -21,6 +21,10 @@ export interface MediaSource {
   text: TextRendition[];
   /** Every subtitle track found, offered or not (with the reason). */
   subtitles: SubtitleTrackListing[];
+  /** The video's key frames (absolute seconds), read where its video might be copied. */
+  keyFrames: number[] | undefined;
+  /** Why there are none where the video might have been copied (a scan still running, a failure). */
+  keyFramesMissing: string | undefined;
 }
 
 export interface SourceDeps {
@@ -28,20 +32,51 @@ export interface SourceDeps {
   probe: ProbeMedia;
   remux: RemuxSource;
   analyse: AnalyseTracks;
+  /** Reads key frames for stream copy (media/keyframes.ts); absent when copies are off (COPY=never). */
+  keyFrames?: (info: MediaInfo) => Promise<{ times: number[] } | undefined>;
 }
 
 export async function openMediaSource(deps: SourceDeps, relative: unknown): Promise<MediaSource> {
   const resolved = await resolveMediaPath(deps.mediaDir, relative);
   const original = await deps.probe(resolved.absolute);
   const info = original.needsRemux ? await deps.probe(await deps.remux(original)) : original;
-  const analysed = await deps.analyse(info, original.demuxer);
+  // Only H.264 is ever copied: other sources need no key-frame index.
+  const [analysed, index] = await Promise.all([
+    deps.analyse(info, original.demuxer),
+    deps.keyFrames && info.video?.codec === 'h264' ? readKeyFrames(deps.keyFrames, info) : undefined,
+  ]);
   const tracks = original === info ? analysed : keepOriginalStarts(analysed, original, info);
   const sidecars = await findSidecarSubtitles(deps.mediaDir, resolved.absolute);
   const text = planTextRenditions({ input: toFfmpegInput(original.absolute), demuxer: original.demuxer }, original.subtitles, sidecars);
   return {
     relative: resolved.relative, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks,
     text: text.renditions, subtitles: text.listing,
+    keyFrames: index && 'times' in index ? index.times : undefined,
+    keyFramesMissing: index && 'missing' in index ? index.missing : undefined,
   };
+}
+
+/**
+ * A container index answers in milliseconds; a file without one is scanned (seconds for a film).
+ * The first session does not wait for a long scan: it is planned without a copy, the scan goes on
+ * (cached), and later sessions on the file get the copy. A failed read only means no copy.
+ */
+const KEY_FRAME_WAIT_MS = 1000;
+
+async function readKeyFrames(index: NonNullable<SourceDeps['keyFrames']>, info: MediaInfo): Promise<{ times: number[] } | { missing: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ missing: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ missing: `the key-frame scan takes over ${KEY_FRAME_WAIT_MS} ms (a later session gets the copy)` }), KEY_FRAME_WAIT_MS);
+  });
+  const read = index(info).then(
+    (result) => (result ? { times: result.times } : { missing: 'no key frames were found' }),
+    (error: unknown) => ({ missing: `the key frames could not be read (${error instanceof Error ? error.message : String(error)})` }),
+  );
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // An MP3's encoder delay (its gapless header) is lost in the Matroska copy, whose audio then

@@ -1,8 +1,8 @@
 // A title's timeline: the one place that knows where each segment starts and how long it is, and
 // how a URL's segment number relates to a segment's index. Every rendition of a title cuts at
 // these boundaries, so a player can switch rendition at any segment. Nothing else does this
-// arithmetic: a timeline with segments of varying length (cut at source key frames) is another
-// set of boundaries, not a rewrite.
+// arithmetic. Boundaries are either uniform (every D seconds: encoders put key frames there) or
+// the source's own key frames (a stream copy can only start a segment on one).
 
 /** Timescale of the media segments' timestamps (90 kHz: the packager reads MPEG-TS). */
 export const TIMESCALE = 90_000;
@@ -16,6 +16,8 @@ export function indexOf(number: number): number {
   return number - 1;
 }
 
+const KEY_FRAME_CUT_LEAD_SECONDS = 0.0005;
+
 export class Timeline {
   /** Boundaries in content seconds: segment i covers [bounds[i], bounds[i + 1]). */
   readonly #bounds: readonly number[];
@@ -23,9 +25,17 @@ export class Timeline {
   readonly segmentSeconds: number;
   readonly timescale = TIMESCALE;
 
-  private constructor(bounds: number[], segmentSeconds: number) {
+  /**
+   * How far before a boundary cuts are asked for. Key-frame boundaries are source frame times read
+   * from the container: a cut asked exactly there could round past the frame (a microsecond list,
+   * a 90 kHz timestamp) and land one frame late. Half a millisecond is far below any frame period.
+   */
+  readonly cutLeadSeconds: number;
+
+  private constructor(bounds: number[], segmentSeconds: number, cutLeadSeconds = 0) {
     this.#bounds = Object.freeze(bounds);
     this.segmentSeconds = segmentSeconds;
+    this.cutLeadSeconds = cutLeadSeconds;
   }
 
   /** Segment i covers [i·D, (i+1)·D); the last one ends at the title's end. */
@@ -33,6 +43,30 @@ export class Timeline {
     const bounds = Array.from({ length: count }, (_, i) => i * segmentSeconds);
     bounds.push(durationSeconds);
     return new Timeline(bounds, segmentSeconds);
+  }
+
+  /**
+   * Boundary n is the first key frame at or after n·D (so a segment lasts at least D, and as long
+   * as the source's GOP where that is longer), on the 90 kHz grid; boundary 0 is the title's start. `keyFrames` are
+   * content seconds, ascending. A boundary within one frame of the end would leave a segment with
+   * no frame in it: there is none.
+   */
+  static fromKeyFrames(keyFrames: readonly number[], durationSeconds: number, segmentSeconds: number, frameSeconds: number): Timeline {
+    const bounds = [0];
+    let at = 0;
+    for (let n = 1; ; n++) {
+      const due = n * segmentSeconds - 1e-6;
+      while (at < keyFrames.length && keyFrames[at]! < due) at++;
+      const next = keyFrames[at];
+      if (next === undefined || next >= durationSeconds - frameSeconds) break;
+      // On the 90 kHz grid, as the segments' timestamps and the manifests say it: a start read
+      // back from an MPD then names this segment, not the one before it.
+      const bound = Math.round(next * TIMESCALE) / TIMESCALE;
+      if (bound > bounds.at(-1)!) bounds.push(bound);
+      n = Math.max(n, Math.floor(next / segmentSeconds + 1e-6));
+    }
+    bounds.push(durationSeconds);
+    return new Timeline(bounds, segmentSeconds, KEY_FRAME_CUT_LEAD_SECONDS);
   }
 
   get count(): number {
@@ -79,6 +113,11 @@ export class Timeline {
 
   durationOf(index: number): number {
     return this.endOf(index) - this.startOf(index);
+  }
+
+  /** Content time the cut before segment `index` is asked at (see cutLeadSeconds). */
+  cutOf(index: number): number {
+    return index === 0 ? 0 : this.startOf(index) - this.cutLeadSeconds;
   }
 
   /** The segment holding content time `seconds` (clamped to the title). */

@@ -5,6 +5,7 @@
 import { FORMAT_WHITELIST } from '../media/formats.js';
 import type { EncodedRendition, TitlePlan } from '../media/plan.js';
 import { audioArgs, audioOverlaps } from './audio-args.js';
+import { audioCopyArgs, videoCopyArgs } from './copy-args.js';
 import { videoArgs } from './video-args.js';
 
 export interface RunRange {
@@ -47,9 +48,9 @@ export function ffmpegArgs(input: string, demuxer: string, plan: TitlePlan, rend
   const lastBoundary = toEnd ? range.endIndex - 1 : range.endIndex;
   const times: RunTimes = {
     startUs: us(plan.sourceStartSeconds),
-    cutUs: us(timeline.startOf(range.startIndex)),
+    cutUs: us(timeline.cutOf(range.startIndex)),
     endUs: toEnd ? us(timeline.durationSeconds) : us(timeline.startOf(range.endIndex)) + END_OVERRUN_US,
-    boundariesUs: Array.from({ length: lastBoundary - range.startIndex + 1 }, (_, i) => us(timeline.startOf(range.startIndex + i))),
+    boundariesUs: Array.from({ length: lastBoundary - range.startIndex + 1 }, (_, i) => us(timeline.cutOf(range.startIndex + i))),
     cut: range.startIndex > 0,
   };
   // With -copyts, input -ss counts from the file's start time, while filters see absolute timestamps.
@@ -67,7 +68,11 @@ export function ffmpegArgs(input: string, demuxer: string, plan: TitlePlan, rend
   const inputs: string[][] = [sourceInput(seekUs, toEnd ? undefined : fromFile(times.endUs) - seekUs)];
   const builder: InputBuilder = { addInput: (args) => inputs.push(args) - 1, sourceInput, fromFile };
   let output: string[];
-  if (rendition.kind === 'video') {
+  if (rendition.mode === 'copy') {
+    // Read from before the cut: the demuxer then starts at the key frame before it, and the
+    // packets before the cut make a partial segment that the run drops.
+    output = rendition.kind === 'video' ? videoCopyArgs(rendition.spec) : audioCopyArgs(rendition.spec);
+  } else if (rendition.kind === 'video') {
     output = videoArgs(rendition.spec, times, builder);
   } else {
     // A run whose range holds none of the source's audio encodes silence from its own input.

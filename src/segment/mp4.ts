@@ -48,6 +48,8 @@ export interface SegmentIndex {
   earliestPresentationTime: number;
   /** Sum of the subsegment durations, in timescale units. */
   duration: number;
+  /** File offset of the first moof's sequence number (mfhd), if the header holds it. */
+  sequenceNumberOffset: number | undefined;
 }
 
 /** Reads a media segment's styp+sidx header; undefined while the header is not all there yet. */
@@ -78,7 +80,9 @@ export function readSegmentIndex(header: Buffer): SegmentIndex | undefined {
     size += header.readUInt32BE(at) & 0x7fffffff;
     duration += header.readUInt32BE(at + 4);
   }
-  return { expectedSize: size, timescale, earliestPresentationTime: earliest, duration };
+  const mfhd = findBox(header, ['moof', 'mfhd'], sidx.end);
+  const sequenceNumberOffset = mfhd && mfhd.dataStart + 8 <= header.length ? mfhd.dataStart + 4 : undefined;
+  return { expectedSize: size, timescale, earliestPresentationTime: earliest, duration, sequenceNumberOffset };
 }
 
 /** True when buf is exactly a sequence of whole top-level boxes that includes a moov. */

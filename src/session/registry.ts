@@ -26,6 +26,8 @@ export interface RegistryOptions extends TitleOptions {
   segmentSeconds: number;
   /** Short sides of the video ladder's rungs (VIDEO_LADDER). */
   ladder: readonly number[];
+  /** Offer stream copies where the source allows (COPY=auto). */
+  copy: boolean;
   sessionIdleMs: number;
   /** A session idle this long is forgotten entirely (its state; segments stay in the store). */
   sessionExpireMs: number;
@@ -77,7 +79,10 @@ export class SessionRegistry {
     this.#assertOpen();
     const source = await openMediaSource(this.#source, request.media);
     this.#assertOpen();
-    const plan = planTitle(source.info, source.tracks, { segmentSeconds: this.#options.segmentSeconds, ladder: this.#options.ladder, text: source.text });
+    const plan = planTitle(source.info, source.tracks, {
+      segmentSeconds: this.#options.segmentSeconds, ladder: this.#options.ladder, text: source.text,
+      copy: this.#options.copy, keyFrames: source.keyFrames, keyFramesMissing: source.keyFramesMissing,
+    });
     const key = titleKey(source.info, plan);
     const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
     const startIndex = plan.timeline.indexAt(request.startSeconds ?? 0);
@@ -189,7 +194,7 @@ export class SessionRegistry {
 // Segments are keyed by content: the file's identity and everything that shapes the encoding.
 function titleKey(info: { absolute: string; size: number; mtimeMs: number }, plan: TitlePlan): string {
   const { timeline } = plan;
-  const timing = [timeline.segmentSeconds, timeline.count, timeline.durationSeconds, plan.sourceStartSeconds];
+  const timing = [timeline.segmentSeconds, timeline.count, timeline.durationSeconds, timeline.isUniform, plan.sourceStartSeconds];
   const identity = JSON.stringify([info.absolute, info.size, info.mtimeMs, timing, plan.renditions.map((r) => [r.id, r.spec])]);
   return createHash('sha256').update(identity).digest('hex').slice(0, 32);
 }

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await makeCorpus(media, FIXTURES.map((f) => f.name));
   for (const p of PLAYERS) for (const f of FIXTURES) await copyFile(path.join(media, f.file), path.join(media, `${p.copy}-${f.file}`));
   // One rung: the question is where each track ends, not which quality the player picks.
-  srv = await startTestServer({ MEDIA_DIR: media, VIDEO_LADDER: '720' });
+  srv = await startTestServer({ MEDIA_DIR: media, VIDEO_LADDER: '720', COPY: 'auto' });
   browser = await launchChromium();
   page = await servePlayerPage();
 }, 300_000);

@@ -108,7 +108,7 @@ describe('process lifecycle', () => {
 describe('the server process', () => {
   async function startMain(workDir: string): Promise<{ child: ReturnType<typeof spawn>; base: string }> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, PORT: '0', MEDIA_DIR: media, WORK_DIR: workDir, LOG_LEVEL: 'info' },
+      env: { ...process.env, PORT: '0', MEDIA_DIR: media, WORK_DIR: workDir, LOG_LEVEL: 'info', COPY: 'never' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';

@@ -52,3 +52,14 @@ export function ladderTitleModel(): ManifestModel {
     text,
   });
 }
+
+/**
+ * A copied title: a 40 s 1080p H.264 source with key frames every 5.2 s, planned with COPY=auto
+ * (720p encoded, `original`, audio-1 copied) on its key-frame timeline.
+ */
+export function copyTitleModel(): ManifestModel {
+  const info = mediaInfo({ audio: [{ language: 'en' }] });
+  const keyFrames = Array.from({ length: 8 }, (_, i) => Math.round(i * 5.2 * 1e6) / 1e6);
+  const plan = planTitle(info, trackAnalysis(info), { segmentSeconds: 4, ladder: [720], copy: true, keyFrames });
+  return { timeline: plan.timeline, renditions: plan.renditions };
+}

@@ -17,11 +17,12 @@ export function mediaInfo(options: InfoOptions = {}): MediaInfo {
   const video: VideoStreamInfo = {
     index: 0, codec: 'h264', width: 1920, height: 1080, displayWidth: 1920, frameRate: { num: 30, den: 1 },
     rotation: 0, fieldOrder: 'progressive', topFieldFirst: false, colorTransfer: undefined, pixelFormat: 'yuv420p',
+    profile: 'High', level: 40, bitRate: 5_000_000,
     timeBase: 1 / 90_000, startSeconds: options.startSeconds ?? 0,
     ...options.video,
   };
   const audio = (options.audio ?? [{}]).map((a, i): AudioStreamInfo => ({
-    index: i + 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: undefined, title: undefined, isDefault: false,
+    index: i + 1, codec: 'aac', channels: 2, sampleRate: 48_000, language: undefined, title: undefined, isDefault: false, profile: 'LC',
     timeBase: 1 / 48_000, startSeconds: options.startSeconds ?? 0, ...a,
   }));
   return {

@@ -14,9 +14,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * COPY defaults to `never` here (the server's default is `auto`): most suites test the encoding
+ * engine on H.264 clips (its rungs, restarts, windows and processes), which a copy would replace.
+ * Suites about copies, and the corpus of real-file shapes, pass COPY=auto.
+ */
 export async function startTestServer(env: Record<string, string>, options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-test-'));
-  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', ...env });
+  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', COPY: 'never', ...env });
   const log = createLogger(process.env.TEST_LOG === '1' ? 'debug' : 'silent');
   const server = await createServer(config, { log, ...options });
   const port = await server.listen();

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { renderMpd } from '../../../src/manifest/dash.js';
-import { buildModel, ladderTitleModel } from '../../support/manifest-model.js';
+import { buildModel, copyTitleModel, ladderTitleModel } from '../../support/manifest-model.js';
 import { segmentUrl } from '../../../src/segment/naming.js';
 
 type Node = Record<string, unknown>;
@@ -213,5 +213,31 @@ describe('renderMpd for a title with a ladder, several audio tracks and subtitle
     expect(sets.map((set) => [set['id'], set['contentType']])).toEqual([
       ['0', 'video'], ['1', 'audio'], ['2', 'audio'], ['3', 'audio'], ['4', 'text'], ['5', 'text'],
     ]);
+  });
+});
+
+describe('renderMpd on a key-frame timeline (stream copy)', () => {
+  const { sets } = parseMpd(renderMpd(copyTitleModel()));
+
+  it('lists the segments of every representation in a SegmentTimeline instead of one duration', () => {
+    for (const set of sets) {
+      for (const rep of set['Representation'] as Node[]) {
+        const template = rep['SegmentTemplate'] as Node;
+        expect(template['duration']).toBeUndefined();
+        expect(template['presentationTimeOffset']).toBe('360000');
+        // 5.2 s = 468,000 ticks seven times from media time 360,000, then the 3.6 s tail.
+        expect((template['SegmentTimeline'] as Node)['S']).toEqual([{ t: '360000', d: '468000', r: '6' }, { d: '324000' }]);
+      }
+    }
+  });
+
+  it('keeps the original\'s codecs string and size in the video set', () => {
+    const original = (sets[0]!['Representation'] as Node[]).find((r) => r['id'] === 'original');
+    expect(original).toMatchObject({ codecs: 'avc1.640028', width: '1920', height: '1080', sar: '1:1' });
+  });
+
+  it('still says one duration for a uniform title', () => {
+    const { sets: uniform } = parseMpd(renderMpd(buildModel()));
+    expect((representation(uniform[0]) ['SegmentTemplate'] as Node)['duration']).toBe('360000');
   });
 });

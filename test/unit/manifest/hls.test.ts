@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { renderMediaPlaylist, renderMultivariantPlaylist } from '../../../src/manifest/hls.js';
 import type { ManifestModel } from '../../../src/manifest/model.js';
-import { buildModel as buildSharedModel, ladderTitleModel, type ModelOptions } from '../../support/manifest-model.js';
+import { buildModel as buildSharedModel, copyTitleModel, ladderTitleModel, type ModelOptions } from '../../support/manifest-model.js';
 import { segmentUrl } from '../../../src/segment/naming.js';
 
 // The 29.97 fps variant of the shared fixture.
@@ -194,5 +194,27 @@ describe('HLS playlists for a title with a ladder, several audio tracks and subt
     const repeated = buildModel({ audio: [{ title: 'English' }, { title: 'English' }] });
     const names = linesOf(renderMultivariantPlaylist(repeated)).filter((l) => l.startsWith('#EXT-X-MEDIA:')).map((l) => attributesOf(l)['NAME']);
     expect(names).toEqual(['English 1', 'English 2']);
+  });
+});
+
+describe('HLS on a key-frame timeline (stream copy)', () => {
+  const model = copyTitleModel();
+
+  it('lists each copied segment with its own length and a target duration that covers the longest', () => {
+    const lines = linesOf(renderMediaPlaylist(model, 'original'));
+    expect(lines).toContain('#EXT-X-TARGETDURATION:6');
+    expect(extinfs(lines)).toEqual(['5.200', '5.200', '5.200', '5.200', '5.200', '5.200', '5.200', '3.600']);
+    expect(lines).toContain(segmentUrl('original', 8));
+  });
+
+  it('offers the original as the top variant with the source\'s codecs string and size', () => {
+    const lines = linesOf(renderMultivariantPlaylist(model));
+    const original = lines.findIndex((l) => l === 'original.m3u8');
+    expect(lines[original - 1]).toMatch(/^#EXT-X-STREAM-INF:BANDWIDTH=\d+,CODECS="avc1\.640028,mp4a\.40\.2",RESOLUTION=1920x1080,/);
+  });
+
+  it('gives the encoded rendition and the copied audio the same segment list as the copy', () => {
+    expect(extinfs(linesOf(renderMediaPlaylist(model, 'video-720p')))).toEqual(extinfs(linesOf(renderMediaPlaylist(model, 'original'))));
+    expect(extinfs(linesOf(renderMediaPlaylist(model, 'audio-1')))).toEqual(extinfs(linesOf(renderMediaPlaylist(model, 'original'))));
   });
 });

@@ -1,15 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { DEFAULT_LADDER, h264Level, ladderRungs, STANDARD_RUNGS, videoMaxrate } from '../../../src/media/ladder.js';
-import { planTitle, renditionsOfKind, type VideoRendition } from '../../../src/media/plan.js';
+import { planTitle, renditionsOfKind, type EncodedVideoRendition, type VideoRendition } from '../../../src/media/plan.js';
 import type { TrackExtent } from '../../../src/media/tracks.js';
 import { mediaInfo, trackAnalysis, type InfoOptions } from '../../support/media-info.js';
 
 const FULL_LADDER = [...DEFAULT_LADDER, 1440, 2160];
 
 // The video renditions planned for a source (a 1080p30 one unless overridden), lowest first.
-function ladderOf(video: InfoOptions['video'], ladder: readonly number[] = DEFAULT_LADDER, extents: Partial<TrackExtent>[] = []): VideoRendition[] {
+function ladderOf(video: InfoOptions['video'], ladder: readonly number[] = DEFAULT_LADDER, extents: Partial<TrackExtent>[] = []): EncodedVideoRendition[] {
   const info = mediaInfo({ video });
-  return renditionsOfKind(planTitle(info, trackAnalysis(info, extents), { segmentSeconds: 4, ladder }), 'video');
+  return renditionsOfKind(planTitle(info, trackAnalysis(info, extents), { segmentSeconds: 4, ladder }), 'video').filter((r) => r.mode === 'encode');
 }
 
 function sizes(renditions: VideoRendition[]): string[] {

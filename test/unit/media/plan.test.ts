@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { DEFAULT_LADDER } from '../../../src/media/ladder.js';
-import { planSegments, planTitle, renditionsOfKind, type AudioRendition, type TextRendition, type TitlePlan, type VideoRendition } from '../../../src/media/plan.js';
+import { planSegments, planTitle, renditionsOfKind, type AudioRendition, type TextRendition, type EncodedVideoRendition, type TitlePlan } from '../../../src/media/plan.js';
 import type { MediaInfo } from '../../../src/media/probe.js';
 import { TIMESCALE } from '../../../src/media/timeline.js';
 import { mediaInfo, trackAnalysis } from '../../support/media-info.js';
@@ -10,9 +10,9 @@ function plan4(info: MediaInfo, ladder: readonly number[] = [720], text?: TextRe
   return planTitle(info, trackAnalysis(info), { segmentSeconds: 4, ladder, text });
 }
 
-// The plan's top (or only) video rendition.
-function videoOf(plan: TitlePlan): VideoRendition {
-  const video = renditionsOfKind(plan, 'video').at(-1);
+// The plan's top (or only) encoded video rendition.
+function videoOf(plan: TitlePlan): EncodedVideoRendition {
+  const video = renditionsOfKind(plan, 'video').filter((r) => r.mode === 'encode').at(-1);
   expect(video, 'the plan has no video rendition').toBeDefined();
   return video!;
 }

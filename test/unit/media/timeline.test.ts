@@ -130,3 +130,44 @@ describe('segment numbers and indexes', () => {
     expect(timeline.has(indexOf(timeline.count))).toBe(true);
   });
 });
+
+describe('Timeline.fromKeyFrames', () => {
+  // Key frames every 5.2 s (a 130-frame GOP at 25 fps), D = 4, a 60 s title.
+  const gop52 = Array.from({ length: 12 }, (_, i) => Math.round(i * 5.2 * 1e6) / 1e6);
+
+  it('puts boundary n at the first key frame at or after n·D, never two boundaries on one key frame', () => {
+    const t = Timeline.fromKeyFrames(gop52, 60, 4, 0.04);
+    expect(Array.from({ length: t.count }, (_, i) => t.startOf(i))).toEqual([0, 5.2, 10.4, 15.6, 20.8, 26, 31.2, 36.4, 41.6, 46.8, 52, 57.2]);
+    expect(t.endOf(t.count - 1)).toBe(60);
+    expect(t.isUniform).toBe(false);
+    expect(t.longestSeconds).toBeCloseTo(5.2, 9);
+  });
+
+  it('skips key frames closer together than D: a segment lasts at least D', () => {
+    const t = Timeline.fromKeyFrames([0, 1, 2, 3, 4.5, 5, 6, 9, 12.5], 14, 4, 0.04);
+    expect(Array.from({ length: t.count }, (_, i) => t.startOf(i))).toEqual([0, 4.5, 9, 12.5]);
+  });
+
+  it('takes a key frame a float hair before n·D as that boundary, and keeps boundaries on the 90 kHz grid', () => {
+    const t = Timeline.fromKeyFrames([0, 3.9999999, 5.0000004], 12, 4, 0.04);
+    expect(t.startOf(1)).toBe(4);
+    expect(Timeline.fromKeyFrames([0, 4.0270833], 8, 4, 0.04).startOf(1)).toBe(362_437 / 90_000);
+  });
+
+  it('leaves no segment shorter than a frame at the end', () => {
+    const t = Timeline.fromKeyFrames([0, 4, 8, 11.99], 12, 4, 0.04);
+    expect(t.count).toBe(3);
+    expect(t.endOf(2)).toBe(12);
+  });
+
+  it('is one segment when the only key frame is the first', () => {
+    const t = Timeline.fromKeyFrames([0], 10, 4, 0.04);
+    expect([t.count, t.durationOf(0)]).toEqual([1, 10]);
+  });
+
+  it('asks for cuts half a millisecond before a key-frame boundary, and exactly at a uniform one', () => {
+    expect(Timeline.fromKeyFrames(gop52, 60, 4, 0.04).cutOf(1)).toBeCloseTo(5.1995, 9);
+    expect(Timeline.fromKeyFrames(gop52, 60, 4, 0.04).cutOf(0)).toBe(0);
+    expect(Timeline.uniform(60, 4, 15).cutOf(3)).toBe(12);
+  });
+});

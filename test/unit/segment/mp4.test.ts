@@ -183,8 +183,17 @@ describe('readSegmentIndex', () => {
   it('ignores bytes after the sidx, so a longer read gives the same answer', () => {
     const head = Buffer.concat([styp(), sidx({ version: 0, timescale: 90_000, earliest: 0, firstOffset: 0, references: [{ size: moof().length + 108, duration: 360_000 }] })]);
     const file = Buffer.concat([head, moof(), mdat(100)]);
-    expect(readSegmentIndex(file)).toEqual(readSegmentIndex(head));
+    expect({ ...readSegmentIndex(file), sequenceNumberOffset: undefined }).toEqual(readSegmentIndex(head));
     expect(readSegmentIndex(file)?.expectedSize).toBe(file.length);
+  });
+
+  it('finds the first fragment\'s sequence number (mfhd) after the sidx, once the header holds it', () => {
+    const head = Buffer.concat([styp(), sidx({ version: 0, timescale: 90_000, earliest: 0, firstOffset: 0, references: [{ size: moof().length + 108, duration: 360_000 }] })]);
+    const file = Buffer.concat([head, moof(), mdat(100)]);
+    // moof header (8), mfhd header (8), version and flags (4): then the number.
+    expect(readSegmentIndex(file)?.sequenceNumberOffset).toBe(head.length + 20);
+    expect(readSegmentIndex(head)?.sequenceNumberOffset).toBeUndefined();
+    expect(readSegmentIndex(file.subarray(0, head.length + 22))?.sequenceNumberOffset).toBeUndefined();
   });
 
   it('masks the reference type bit out of the referenced size', () => {
