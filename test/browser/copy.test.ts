@@ -1,7 +1,7 @@
 // Stream copy in real players (issue 10, item 7): shaka-player, hls.js and dash.js with default
-// settings play the `original` rendition of an H.264 + AAC-LC MP4 with irregular GOPs, jump far
-// (a copy run restarted at a key frame), switch to the encoded rung and back with no stall over
-// 1 s, and play to the end; ffmpeg as a client decodes every rendition.
+// settings switch from the encoded rung to the `original` rendition of an H.264 + AAC-LC MP4 with
+// irregular GOPs, jump far on it (a copy run restarted at a key frame), switch back, with no stall
+// over 1 s, and play to the end; ffmpeg as a client decodes every rendition.
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,7 +62,7 @@ const stallReport = async (tab: Page): Promise<{ waitingEvents: number; longestS
   (await tab.evaluate('window.stallReport()')) as { waitingEvents: number; longestStallMs: number };
 
 describe.each(PLAYERS)('$kind with default settings on a copied title', ({ kind, manifest }) => {
-  it('plays the original, jumps far, switches to the encoded rung and back, and plays to the end', async () => {
+  it('switches from the encoded rung to the original, jumps far on it, switches back, and plays to the end', async () => {
     const session = await createSession(srv.base, `${kind}.mp4`);
     const tab = await browser.newPage();
     const served: string[] = [];
@@ -72,36 +72,33 @@ describe.each(PLAYERS)('$kind with default settings on a copied title', ({ kind,
     try {
       await tab.goto(page.url);
       await tab.evaluate(`window.openPlayer(${JSON.stringify(kind)}, ${JSON.stringify(`${srv.base}${session[manifest]}`)})`);
-      await waitFor(tab, 'play to 1 s', (s) => s.currentTime >= 1);
+      // 240p first, then up to the original, a far jump on it (a copy run restarted at a key
+      // frame), then down to 240p again: no stall over 1 s anywhere (seeking excluded).
+      await waitFor(tab, 'start playing', (s) => s.currentTime >= 0.3);
+      await tab.evaluate('window.selectQuality(240); window.markStalls()');
+      const start = await waitFor(tab, 'play 240p to 3 s', (s) => s.currentTime >= 3);
       await tab.evaluate('window.selectQuality(360)');
-      const start = await waitFor(tab, 'play 360p (the original) to 3 s', (s) => s.currentTime >= 3);
-
+      await waitFor(tab, 'play the original to 9 s', (s) => s.currentTime >= 9);
       const jumped = Date.now();
       await tab.evaluate(`window.seekTo(${JUMP_SECONDS})`);
       await waitFor(tab, `resume after the jump to ${JUMP_SECONDS} s`, (s) => !s.seeking && s.currentTime >= JUMP_SECONDS + 0.3, RESUME_MS);
       const jumpMs = Date.now() - jumped;
-
-      await tab.evaluate('window.markStalls(); window.selectQuality(240)');
-      const down = await waitFor(tab, 'play 2 s on 240p', (s) => s.currentTime >= JUMP_SECONDS + 3);
-      const downStalls = await stallReport(tab);
-      await tab.evaluate('window.markStalls(); window.selectQuality(360)');
-      const end = await waitFor(tab, 'play to the end on the original', (s) => s.ended || s.currentTime >= COPY_SECONDS - 0.3, 30_000);
-      const upStalls = await stallReport(tab);
+      await tab.evaluate('window.selectQuality(240)');
+      const end = await waitFor(tab, 'play to the end', (s) => s.ended || s.currentTime >= COPY_SECONDS - 0.3, 30_000);
+      const stalls = await stallReport(tab);
       const status = await sessionStatus(srv.base, session.id);
-      report.push(`${kind}: first frame ${Math.round(start.firstFrameMs)} ms, jump ${jumpMs} ms, stalls down ${JSON.stringify(downStalls)} up ${JSON.stringify(upStalls)}, `
+      report.push(`${kind}: first frame ${Math.round(start.firstFrameMs)} ms, jump ${jumpMs} ms, stalls ${JSON.stringify(stalls)}, `
         + `dropped ${end.droppedFrames}/${end.totalFrames}; served ${served.join(', ')}`);
 
       expect(end.fatal).toBeNull();
-      expect(down.fatal).toBeNull();
-      expect(downStalls.longestStallMs, served.join(', ')).toBeLessThanOrEqual(MAX_STALL_MS);
-      expect(upStalls.longestStallMs, served.join(', ')).toBeLessThanOrEqual(MAX_STALL_MS);
+      expect(stalls.longestStallMs, served.join(', ')).toBeLessThanOrEqual(MAX_STALL_MS);
       expect(end.duration).toBeCloseTo(COPY_SECONDS, 0);
       expect(end.audioBytesDecoded).toBeGreaterThan(0);
       expect(end.droppedFrames).toBeLessThanOrEqual(Math.max(10, end.totalFrames * 0.02));
-      // Both the copy and the encode were played from the server, and nothing failed.
+      // Both the encode and the copy were played from the server, the copy past the jump, and nothing failed.
       expect(served.filter((s) => !s.startsWith('200'))).toEqual([]);
-      expect(served.some((s) => s.includes('original-'))).toBe(true);
       expect(served.some((s) => s.includes('video-240p-'))).toBe(true);
+      expect(served.some((s) => /original-0000[6-8]/.test(s)), served.join(', ')).toBe(true);
       expect(status.renditions.find((r: Record<string, unknown>) => r.id === 'original').mode).toBe('copy');
     } finally {
       await tab.close();
@@ -116,8 +113,8 @@ describe('ffmpeg as a client of a copied title', () => {
   });
 
   // Frames decoded per stream (framecrc: one line per frame) and the end of the last one.
-  async function decode(url: string): Promise<{ frames: number[]; seconds: number[] }> {
-    const run = await execa('ffmpeg', ['-nostdin', '-v', 'error', '-i', url, '-map', '0:v', '-map', '0:a', '-f', 'framecrc', '-'], { reject: false, maxBuffer: 64 * 1024 * 1024 });
+  async function decode(url: string, maps: string[]): Promise<{ frames: number[]; seconds: number[] }> {
+    const run = await execa('ffmpeg', ['-nostdin', '-v', 'error', '-i', url, ...maps.flatMap((m) => ['-map', m]), '-f', 'framecrc', '-'], { reject: false, maxBuffer: 64 * 1024 * 1024 });
     expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
     const streams = new Map<number, { frames: number; end: number }>();
     const timeBases = new Map<number, number>();
@@ -133,10 +130,14 @@ describe('ffmpeg as a client of a copied title', () => {
     return { frames: indexes.map((i) => streams.get(i)!.frames), seconds: indexes.map((i) => streams.get(i)!.end * timeBases.get(i)!) };
   }
 
-  it.each(['mpd', 'm3u8'])('decodes every frame of the original and the copied audio through the %s', async (extension) => {
-    // -map 0:v picks every video stream: 240p and the original, each 25 fps for 30 s.
-    const { frames, seconds } = await decode(`${srv.base}/media/ffmpeg.mp4/stream.${extension}`);
-    expect(frames.slice(0, 2)).toEqual([COPY_SECONDS * 25, COPY_SECONDS * 25]);
-    for (const s of seconds) expect(Math.abs(s - COPY_SECONDS)).toBeLessThanOrEqual(0.05);
+  // One video rendition at a time, with the audio: ffmpeg 5.1's DASH demuxer, reading the 240p
+  // encode and the B-framed original together, loses the original's second-to-last frame (749 of
+  // 750; either alone, or init + segments concatenated, decode all 750).
+  it.each(['mpd', 'm3u8'])('decodes every frame of the 240p encode, of the original and of the copied audio through the %s', async (extension) => {
+    for (const video of ['0:v:0', '0:v:1']) {
+      const { frames, seconds } = await decode(`${srv.base}/media/ffmpeg.mp4/stream.${extension}`, [video, '0:a']);
+      expect({ video, frames: frames[0] }).toEqual({ video, frames: COPY_SECONDS * 25 });
+      for (const s of seconds) expect(Math.abs(s - COPY_SECONDS), `${video} ${JSON.stringify(seconds)}`).toBeLessThanOrEqual(0.05);
+    }
   });
 });
