@@ -71,29 +71,25 @@ export function planAudioRenditions(sources: AudioStreamInfo[], spanOf: (index: 
       const track = at + 1;
       const label = source.title ?? languageName(source.language) ?? `Audio ${track}`;
       const span = spanOf(source.index);
-      const encoding = channels === copied
-        ? { mode: 'copy' as const, spec: { sourceIndex: source.index, span, sampleRate: source.sampleRate, channels: source.channels }, bitrateBps: channels === 6 ? SURROUND_BITRATE : STEREO_BITRATE }
-        : encodedSpec(source.index, span, channels);
-      return {
-        kind: 'audio',
+      const bitrateBps = channels === 6 ? SURROUND_BITRATE : STEREO_BITRATE;
+      const described = {
+        kind: 'audio' as const,
         id: channels === 6 ? `audio-${track}-6ch` : `audio-${track}`,
-        mode: encoding.mode,
-        spec: encoding.spec,
         codecs: 'mp4a.40.2',
-        bandwidth: Math.round(encoding.bitrateBps * 1.1),
-        sampleRate: encoding.spec.sampleRate,
-        channels: encoding.spec.channels,
+        // A copy's own rate is not probed: the encode's stands in for it.
+        bandwidth: Math.round(bitrateBps * 1.1),
         language: source.language,
         // Both renditions of a multichannel track say which they are.
         label: layouts.length === 1 ? label : channels === 2 ? `${label} (stereo)` : label.includes('5.1') ? label : `${label} (5.1)`,
         isDefault: at === defaultAt && channels === 2,
         track,
-      } as AudioRendition;
+      };
+      if (channels === copied) {
+        const { sampleRate, channels: sourceChannels } = source;
+        return { ...described, mode: 'copy', spec: { sourceIndex: source.index, span, sampleRate, channels: sourceChannels }, sampleRate, channels: sourceChannels };
+      }
+      const spec: AudioEncodeSpec = { sourceIndex: source.index, span, bitrateBps, sampleRate: AUDIO_SAMPLE_RATE, channels };
+      return { ...described, mode: 'encode', spec, sampleRate: AUDIO_SAMPLE_RATE, channels };
     });
   });
-}
-
-function encodedSpec(sourceIndex: number, span: TrackSpan, channels: 2 | 6): { mode: 'encode'; spec: AudioEncodeSpec; bitrateBps: number } {
-  const bitrateBps = channels === 6 ? SURROUND_BITRATE : STEREO_BITRATE;
-  return { mode: 'encode', spec: { sourceIndex, span, bitrateBps, sampleRate: AUDIO_SAMPLE_RATE, channels }, bitrateBps };
 }

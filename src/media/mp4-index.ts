@@ -3,11 +3,8 @@
 // its default advanced edit-list handling) reports as pts: where the file asks for something whose
 // result we cannot reproduce exactly, the answer is undefined and the caller scans the packets.
 import { open, type FileHandle } from 'node:fs/promises';
+import { child, children, entries, fullBoxUint, readMoov } from './mp4-boxes.js';
 
-/** A moov larger than this is refused (a 2-hour film's is a few MB). */
-const MAX_MOOV_BYTES = 64 << 20;
-/** Top-level boxes walked before giving up: real files have a handful. */
-const MAX_TOP_LEVEL_BOXES = 10_000;
 /** Samples in the track: ~35 hours at 24 fps keeps the per-sample tables under ~64 MB. */
 const MAX_SAMPLES = 3_000_000;
 /** ffmpeg drops a ctts whose offsets exceed this as invalid. */
@@ -25,72 +22,6 @@ export async function readMp4KeyFrames(file: string, trackIndex: number): Promis
   } finally {
     await handle?.close().catch(() => undefined);
   }
-}
-
-// Walks the top-level box headers with positional reads: moov may be first or after the mdat.
-async function readMoov(handle: FileHandle): Promise<Buffer | undefined> {
-  const fileSize = (await handle.stat()).size;
-  const head = Buffer.alloc(16);
-  let pos = 0;
-  for (let n = 0; n < MAX_TOP_LEVEL_BOXES && pos + 8 <= fileSize; n++) {
-    const { bytesRead } = await handle.read(head, 0, 16, pos);
-    const header = boxHeader(head.subarray(0, bytesRead), 0, fileSize - pos);
-    if (!header) return undefined;
-    if (header.type === 'moov') {
-      const bodySize = header.size - header.headerSize;
-      if (bodySize > MAX_MOOV_BYTES || pos + header.size > fileSize) return undefined;
-      const body = Buffer.alloc(bodySize);
-      const read = await handle.read(body, 0, bodySize, pos + header.headerSize);
-      return read.bytesRead === bodySize ? body : undefined;
-    }
-    pos += header.size;
-  }
-  return undefined;
-}
-
-interface BoxHeader {
-  type: string;
-  /** Whole box, header included. */
-  size: number;
-  headerSize: number;
-}
-
-// A box header at `at`; size 1 means a 64-bit size follows, 0 means "to the end" (`room`).
-function boxHeader(buf: Buffer, at: number, room: number): BoxHeader | undefined {
-  if (at + 8 > buf.length) return undefined;
-  const size32 = buf.readUInt32BE(at);
-  const type = buf.toString('latin1', at + 4, at + 8);
-  let size = size32;
-  let headerSize = 8;
-  if (size32 === 1) {
-    if (at + 16 > buf.length) return undefined;
-    const big = buf.readBigUInt64BE(at + 8);
-    if (big > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-    size = Number(big);
-    headerSize = 16;
-  } else if (size32 === 0) {
-    size = room;
-  }
-  return size < headerSize ? undefined : { type, size, headerSize };
-}
-
-/** The children of the box whose body is `buf[start, end)`, in order; stops at the first malformed one. */
-function children(buf: Buffer, start = 0, end = buf.length): { type: string; body: Buffer }[] {
-  const out: { type: string; body: Buffer }[] = [];
-  let pos = start;
-  while (pos + 8 <= end) {
-    const header = boxHeader(buf, pos, end - pos);
-    if (!header || pos + header.size > end) break;
-    out.push({ type: header.type, body: buf.subarray(pos + header.headerSize, pos + header.size) });
-    pos += header.size;
-  }
-  return out;
-}
-
-function child(buf: Buffer | undefined, ...path: string[]): Buffer | undefined {
-  let box = buf;
-  for (const type of path) box = box && children(box).find((c) => c.type === type)?.body;
-  return box;
 }
 
 interface SampleTables {
@@ -127,12 +58,6 @@ export function keyFramesFromMoov(moov: Buffer, trackIndex: number): number[] | 
   return pts?.map((ticks) => ticks / tables.timescale);
 }
 
-// mvhd/mdhd: version 0 keeps 32-bit times (timescale at 12), version 1 64-bit ones (at 20).
-function fullBoxUint(box: Buffer, v0: number, v1: number): number | undefined {
-  const at = box[0] === 1 ? v1 : v0;
-  return box.length >= at + 4 ? box.readUInt32BE(at) || undefined : undefined;
-}
-
 function sampleTables(trak: Buffer): SampleTables | undefined {
   const mdia = child(trak, 'mdia');
   const hdlr = child(mdia, 'hdlr');
@@ -151,13 +76,6 @@ function sampleTables(trak: Buffer): SampleTables | undefined {
   const keyFrames = syncSamples(table('stss'), count);
   if (!deltas || ctts === null || !keyFrames) return undefined;
   return { timescale, deltas, offsets: ctts?.offsets, dtsShift: ctts?.dtsShift ?? 0, keyFrames };
-}
-
-/** Entries of a full box's table: `[count, ...]` after version/flags, each `size` bytes. */
-function entries(box: Buffer | undefined, size: number, skip = 0): number | undefined {
-  if (!box || box.length < 8 + skip) return undefined;
-  const n = box.readUInt32BE(4 + skip);
-  return box.length >= 8 + skip + n * size ? n : undefined;
 }
 
 // stsz lists every sample's size unless they share one; stz2 packs them (its count is at 8 too).

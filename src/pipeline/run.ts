@@ -7,11 +7,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { frameSecondsOf, type EncodedRendition, type TitlePlan } from '../media/plan.js';
-import { numberOf } from '../media/timeline.js';
+import type { EncodedRendition, TitlePlan } from '../media/plan.js';
 import { startChild, type ChildExit, type SupervisedChild } from './child.js';
 import { ffmpegArgs, type RunRange } from './ffmpeg-args.js';
 import { cuesFlagFile, packagerArgs, packagerCues } from './packager-args.js';
+import { numberSegment, placeSegment } from './segment-check.js';
 import { SegmentWatcher, type WatchedSegment } from './segment-watcher.js';
 
 export interface RunSpec {
@@ -50,8 +50,6 @@ const SPEED_WINDOW_MS = 3000;
 const SPEED_MIN_SPAN_MS = 900;
 const FIFO_NAME = 'input.ts';
 const CUES_FILE = 'cues.flags';
-/** A copied video may end this much before the title: its last segment is short by as much. */
-const COPY_END_SLACK_SECONDS = 0.5;
 /** The packager writes the rendition's init and segments here, inside the run's directory. */
 const OUTPUT_DIR = 'out';
 
@@ -243,28 +241,16 @@ export class PipelineRun {
     return /^[a-z_0-9]+=/.test(line);
   }
 
-  // Maps a file to its content index by its tfdt, and accepts it only if it starts on the
-  // timeline's boundary and is as long as the timeline says. Files from outside this run's range
-  // (a limited run's EOF flush) are dropped.
+  // Files from outside this run's range (a limited run's EOF flush, a copy's partial segment
+  // before its cut) and files off the timeline are dropped (segment-check.ts).
   #onSegment(segment: WatchedSegment): void {
-    const { plan: { timeline }, rendition } = this.#spec;
-    const scale = segment.index.timescale;
-    const t = timeline.contentSecondsOf(segment.time, scale);
-    const { index, offsetSeconds } = timeline.nearestStart(t);
-    const frame = frameSecondsOf(rendition);
-    const duration = segment.index.duration / scale;
-    const expected = timeline.durationOf(index);
-    const slack = durationSlack(rendition, index === timeline.count - 1, frame);
-    const problem =
-      Math.abs(offsetSeconds) > frame + 0.001 ? 'off the segment grid'
-      : index < this.range.startIndex || index >= this.range.endIndex ? 'outside the run'
-      : duration - expected > slack.over + 0.001 || expected - duration > slack.under + 0.001 ? `${duration.toFixed(3)} s long, expected ${expected.toFixed(3)} s`
-      : undefined;
+    const { plan, rendition } = this.#spec;
+    const { index, problem } = placeSegment(plan.timeline, rendition, this.range, segment.time, segment.index);
     if (problem) {
       this.#spec.log.debug('segment dropped', { run: this.id, rendition: rendition.id, time: segment.time, problem });
       return;
     }
-    const accepted = numberSegment(segment, index).then(() => this.#sink.segment(index, segment.path)).then(() => {
+    const accepted = numberSegment(segment.path, segment.index.sequenceNumberOffset, index).then(() => this.#sink.segment(index, segment.path)).then(() => {
       if (index <= this.#produced) return;
       this.#produced = index;
       this.firstSegmentSeconds ??= (this.#spec.now() - this.startedAt) / 1000;
@@ -274,37 +260,5 @@ export class PipelineRun {
     });
     this.#pending.add(accepted);
     void accepted.finally(() => this.#pending.delete(accepted));
-  }
-}
-
-/**
- * How far a segment may run past (over) or fall short of (under) the timeline's length. One frame
- * either way, and: the AAC encoder flushes one more frame after its input ends (the title's last
- * audio segment may run two frames past the plan); copied audio is cut at its own frames on both
- * sides of a segment, and its first segment holds the encoder-delay frame from before time 0; a
- * copied video may end a little before the title (media/copy.ts).
- */
-function durationSlack(rendition: EncodedRendition, last: boolean, frame: number): { over: number; under: number } {
-  if (rendition.kind === 'audio') {
-    const wide = last || rendition.mode === 'copy';
-    return { over: wide ? 2 * frame : frame, under: rendition.mode === 'copy' ? 2 * frame : frame };
-  }
-  return { over: frame, under: last && rendition.mode === 'copy' ? COPY_END_SLACK_SECONDS + frame : frame };
-}
-
-/**
- * The packager numbers its fragments from 1 in every run: renumbered by the segment's place in the
- * title, a segment is the same bytes whichever run made it (for a copy, byte-identical).
- */
-async function numberSegment(segment: WatchedSegment, index: number): Promise<void> {
-  const offset = segment.index.sequenceNumberOffset;
-  if (offset === undefined) return;
-  const bytes = Buffer.alloc(4);
-  bytes.writeUInt32BE(numberOf(index));
-  const handle = await open(segment.path, 'r+');
-  try {
-    await handle.write(bytes, 0, 4, offset);
-  } finally {
-    await handle.close();
   }
 }
