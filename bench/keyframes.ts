@@ -72,9 +72,9 @@ async function dropFromPageCache(file: string): Promise<void> {
 }
 
 async function validate(film: Film, info: MediaInfo): Promise<{ keyFrames: number; sizeGB: number }> {
-  const index = await createKeyFrameIndexer('ffprobe')(info);
+  const index = await createKeyFrameIndexer('ffprobe', { scanWaitMs: 600_000 })(info);
   const scan = await scanKeyFrames('ffprobe', info);
-  if (!index || !scan) throw new Error(`${film.file}: no index`);
+  if (!index || 'missing' in index || !scan) throw new Error(`${film.file}: no index`);
   if (index.source !== film.container) throw new Error(`${film.file}: index from ${index.source}, not ${film.container}`);
   const worst = Math.max(...index.times.map((t, i) => Math.abs(t - (scan[i] ?? Number.NaN))));
   if (index.times.length !== scan.length || !(worst < 1e-6)) {

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { benchAbr } from './abr.js';
+import { benchCopy } from './copy.js';
 import { benchCoreLatency } from './core-latency.js';
 import { benchCorpus } from './corpus.js';
 import { benchKeyFrames } from './keyframes.js';
@@ -24,6 +25,7 @@ const EXTRAS: Record<string, () => Promise<Record<string, unknown>>> = {
   ladder: benchLadder,
   abr: benchAbr,
   keyframes: benchKeyFrames,
+  copy: benchCopy,
 };
 
 const version = (command: string): string => {

@@ -17,12 +17,13 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` with `env` on a fresh WORK_DIR; resolves once it listens. */
+/** Starts `src/main.ts` with `env` (COPY=never unless `env` says otherwise) on a fresh WORK_DIR; resolves once it listens. */
 export async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
   const workDir = path.join(BENCH_DIR, 'work', name);
   await rm(workDir, { recursive: true, force: true });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', ...env },
+    // COPY=never by default: the scenarios measure the encode path, comparable with earlier runs.
+    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', COPY: 'never', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

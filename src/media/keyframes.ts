@@ -1,6 +1,7 @@
 // The source video's key frames, for stream copy to plan its segment boundaries. Read from the
 // container's own index where it has one (MP4/MOV moov, Matroska Cues: a few ms for a 2-hour film,
 // within the manifest's budget), else from an ffprobe scan of every video packet (seconds).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { LRUCache } from 'lru-cache';
 import { SeekwellError } from '../errors.js';
@@ -21,33 +22,61 @@ export interface KeyFrameIndex {
   elapsedMs: number;
 }
 
-export type IndexKeyFrames = (info: MediaInfo) => Promise<KeyFrameIndex | undefined>;
+/** The index, or why there is none yet (a scan still running) or at all (unreadable packets). */
+export type KeyFrameResult = KeyFrameIndex | { missing: string };
+/** Undefined for a file without video. */
+export type IndexKeyFrames = (info: MediaInfo) => Promise<KeyFrameResult | undefined>;
 
 /** Within this of the video's first packet, the index's first key frame is taken to be that packet. */
 const FIRST_FRAME_TOLERANCE_SECONDS = 0.0005;
 
-/** Returns an indexer that reads each file version at most once (keyed by path, size and mtime). */
-export function createKeyFrameIndexer(ffprobePath: string, maxEntries = 1000): IndexKeyFrames {
-  const cache = new LRUCache<string, Promise<KeyFrameIndex | undefined>>({ max: maxEntries });
-  return (info) => {
+interface Entry {
+  index: Promise<KeyFrameIndex | undefined>;
+  /** Resolves when the container had no usable index and the packet scan began. */
+  scanning: Promise<void>;
+}
+
+/**
+ * Returns an indexer that reads each file version at most once (keyed by path, size and mtime).
+ * A container index is waited for (milliseconds); a scan (seconds for a film) only `scanWaitMs`:
+ * past that the answer is `missing` while the scan goes on, and a later call gets its result.
+ */
+export function createKeyFrameIndexer(ffprobePath: string, { maxEntries = 1000, scanWaitMs = 1000 } = {}): IndexKeyFrames {
+  const cache = new LRUCache<string, Entry>({ max: maxEntries });
+  return async (info) => {
     const key = `${info.absolute}\0${info.size}\0${info.mtimeMs}`;
-    let pending = cache.get(key);
-    if (!pending) {
-      pending = indexKeyFrames(ffprobePath, info);
-      cache.set(key, pending);
-      pending.catch(() => cache.delete(key));
+    let entry = cache.get(key);
+    if (!entry) {
+      let started!: () => void;
+      const scanning = new Promise<void>((resolve) => { started = resolve; });
+      entry = { index: indexKeyFrames(ffprobePath, info, started), scanning };
+      cache.set(key, entry);
+      entry.index.catch(() => cache.delete(key));
     }
-    return pending;
+    const stop = new AbortController();
+    const late = entry.scanning
+      .then(() => sleep(scanWaitMs, undefined, { signal: stop.signal }))
+      .then(() => ({ missing: `the key-frame scan takes over ${scanWaitMs} ms (a later session gets the copy)` }), () => new Promise<never>(() => {}));
+    const read = entry.index.then(
+      (index): KeyFrameResult | undefined => index,
+      (error: unknown) => ({ missing: `the key frames could not be read (${error instanceof Error ? error.message : String(error)})` }),
+    );
+    try {
+      return await Promise.race([read, late]);
+    } finally {
+      stop.abort();
+    }
   };
 }
 
-async function indexKeyFrames(ffprobePath: string, info: MediaInfo): Promise<KeyFrameIndex | undefined> {
+async function indexKeyFrames(ffprobePath: string, info: MediaInfo, scanStarted: () => void): Promise<KeyFrameIndex | undefined> {
   const video = info.video;
   if (!video) return undefined;
   const started = performance.now();
   const indexed = await containerIndex(info, video);
-  const { times, source } = indexed ?? { times: await scanPackets(ffprobePath, info, video), source: 'scan' as const };
-  return { times, source, elapsedMs: performance.now() - started };
+  if (indexed) return { ...indexed, elapsedMs: performance.now() - started };
+  scanStarted();
+  return { times: await scanPackets(ffprobePath, info, video), source: 'scan', elapsedMs: performance.now() - started };
 }
 
 // The container's index, sorted and de-duplicated, if it exists and starts where the video does:

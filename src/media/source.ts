@@ -3,6 +3,7 @@ import { resolveMediaPath, toFfmpegInput } from './media-path.js';
 import { findSidecarSubtitles } from './subtitles.js';
 import { planTextRenditions, type SubtitleTrackListing, type TextRendition } from './text-renditions.js';
 import type { RemuxSource } from './ingest.js';
+import type { IndexKeyFrames } from './keyframes.js';
 import type { MediaInfo, ProbeMedia } from './probe.js';
 import type { AnalyseTracks, TrackAnalysis } from './tracks.js';
 
@@ -33,7 +34,7 @@ export interface SourceDeps {
   remux: RemuxSource;
   analyse: AnalyseTracks;
   /** Reads key frames for stream copy (media/keyframes.ts); absent when copies are off (COPY=never). */
-  keyFrames?: (info: MediaInfo) => Promise<{ times: number[] } | undefined>;
+  keyFrames?: IndexKeyFrames;
 }
 
 export async function openMediaSource(deps: SourceDeps, relative: unknown): Promise<MediaSource> {
@@ -43,7 +44,7 @@ export async function openMediaSource(deps: SourceDeps, relative: unknown): Prom
   // Only H.264 is ever copied: other sources need no key-frame index.
   const [analysed, index] = await Promise.all([
     deps.analyse(info, original.demuxer),
-    deps.keyFrames && info.video?.codec === 'h264' ? readKeyFrames(deps.keyFrames, info) : undefined,
+    deps.keyFrames && info.video?.codec === 'h264' ? deps.keyFrames(info) : undefined,
   ]);
   const tracks = original === info ? analysed : keepOriginalStarts(analysed, original, info);
   const sidecars = await findSidecarSubtitles(deps.mediaDir, resolved.absolute);
@@ -54,29 +55,6 @@ export async function openMediaSource(deps: SourceDeps, relative: unknown): Prom
     keyFrames: index && 'times' in index ? index.times : undefined,
     keyFramesMissing: index && 'missing' in index ? index.missing : undefined,
   };
-}
-
-/**
- * A container index answers in milliseconds; a file without one is scanned (seconds for a film).
- * The first session does not wait for a long scan: it is planned without a copy, the scan goes on
- * (cached), and later sessions on the file get the copy. A failed read only means no copy.
- */
-const KEY_FRAME_WAIT_MS = 1000;
-
-async function readKeyFrames(index: NonNullable<SourceDeps['keyFrames']>, info: MediaInfo): Promise<{ times: number[] } | { missing: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ missing: string }>((resolve) => {
-    timer = setTimeout(() => resolve({ missing: `the key-frame scan takes over ${KEY_FRAME_WAIT_MS} ms (a later session gets the copy)` }), KEY_FRAME_WAIT_MS);
-  });
-  const read = index(info).then(
-    (result) => (result ? { times: result.times } : { missing: 'no key frames were found' }),
-    (error: unknown) => ({ missing: `the key frames could not be read (${error instanceof Error ? error.message : String(error)})` }),
-  );
-  try {
-    return await Promise.race([read, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 // An MP3's encoder delay (its gapless header) is lost in the Matroska copy, whose audio then

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyFrameIndexer } from '../../src/media/keyframes.js';
+import { createKeyFrameIndexer, type KeyFrameIndex } from '../../src/media/keyframes.js';
 import { createProber, type MediaInfo } from '../../src/media/probe.js';
 
 const SECONDS = 20;
@@ -70,15 +70,23 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// A scan of these small files takes ~0.1 s; under CI load it may take longer than the 1 s a
+// first manifest waits: these tests wait for the index whatever it takes.
+const indexOf = async (info: Awaited<ReturnType<typeof probe>>): Promise<KeyFrameIndex> => {
+  const result = await createKeyFrameIndexer('ffprobe', { scanWaitMs: 120_000 })(info);
+  if (!result || 'missing' in result) throw new Error(`no index: ${JSON.stringify(result)}`);
+  return result;
+};
+
 describe('createKeyFrameIndexer', () => {
   it.each(FILES)('reads $name from $source with the key frames an ffprobe scan sees', async ({ name, source }) => {
     const file = path.join(dir, name);
-    const index = await createKeyFrameIndexer('ffprobe')(await probe(file));
+    const index = await indexOf(await probe(file));
     const expected = await scannedKeyFrames(file);
     // Irregular GOPs: more than the forced ones, not evenly spaced.
     expect(expected.length).toBeGreaterThanOrEqual(6);
-    expect(index?.source).toBe(source);
-    expectSameTimes(index!.times, expected);
+    expect(index.source).toBe(source);
+    expectSameTimes(index.times, expected);
   });
 
   it('scans a Matroska file written without Cues', async () => {
@@ -86,9 +94,9 @@ describe('createKeyFrameIndexer', () => {
     const file = path.join(dir, 'no-cues.mkv');
     await execa('ffmpeg', ['-nostdin', '-v', 'error', '-i', path.join(dir, 'bframes.mkv'), '-c', 'copy', '-f', 'matroska', 'pipe:1'],
       { stdout: { file }, stdin: 'ignore' });
-    const index = await createKeyFrameIndexer('ffprobe')(await probe(file));
-    expect(index?.source).toBe('scan');
-    expectSameTimes(index!.times, await scannedKeyFrames(file));
+    const index = await indexOf(await probe(file));
+    expect(index.source).toBe('scan');
+    expectSameTimes(index.times, await scannedKeyFrames(file));
   });
 
   it('scans an MP4 whose edit list it cannot reproduce', async () => {
@@ -98,17 +106,36 @@ describe('createKeyFrameIndexer', () => {
     bytes.writeInt32BE(0x20000, elst + 4 + 4 + 4 + 8);
     const file = path.join(dir, 'rate-2.mp4');
     await writeFile(file, bytes);
-    const index = await createKeyFrameIndexer('ffprobe')(await probe(file));
-    expect(index?.source).toBe('scan');
-    expectSameTimes(index!.times, await scannedKeyFrames(file));
+    const index = await indexOf(await probe(file));
+    expect(index.source).toBe('scan');
+    expectSameTimes(index.times, await scannedKeyFrames(file));
   });
 
   it('reads each file version once and has no index for a file without video', async () => {
     const indexKeyFrames = createKeyFrameIndexer('ffprobe');
     const info = await probe(path.join(dir, 'bframes.mp4'));
     const first = await indexKeyFrames(info);
+    expect(first && 'times' in first).toBe(true);
     expect(await indexKeyFrames(info)).toBe(first);
     await ffmpeg(['-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=2', '-c:a', 'aac', 'audio.m4a']);
     expect(await indexKeyFrames(await probe(path.join(dir, 'audio.m4a')))).toBeUndefined();
+  });
+
+  it('answers `missing` when a scan outlasts its wait, keeps scanning, and gives a later call the index', async () => {
+    const info = await probe(path.join(dir, 'no-cues.mkv'));
+    const indexKeyFrames = createKeyFrameIndexer('ffprobe', { scanWaitMs: 1 });
+    expect(await indexKeyFrames(info)).toEqual({ missing: 'the key-frame scan takes over 1 ms (a later session gets the copy)' });
+    const deadline = Date.now() + 60_000;
+    let later = await indexKeyFrames(info);
+    while (later && 'missing' in later && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      later = await indexKeyFrames(info);
+    }
+    expect(later && 'times' in later ? later.source : later).toBe('scan');
+  });
+
+  it('never waits on a container index, however short the scan wait', async () => {
+    const index = await createKeyFrameIndexer('ffprobe', { scanWaitMs: 0 })(await probe(path.join(dir, 'bframes.mp4')));
+    expect(index && 'times' in index ? index.source : index).toBe('mp4');
   });
 });
