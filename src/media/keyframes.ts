@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { LRUCache } from 'lru-cache';
 import { SeekwellError } from '../errors.js';
 import { FORMAT_WHITELIST } from './formats.js';
+import { keyFramesAreIdr } from './idr.js';
 import { readMatroskaCues } from './mkv-cues.js';
 import { readMp4KeyFrames } from './mp4-index.js';
 import type { MediaInfo, VideoStreamInfo } from './probe.js';
@@ -20,6 +21,8 @@ export interface KeyFrameIndex {
   source: 'mp4' | 'matroska' | 'scan';
   /** Time taken to build the index (not to fetch it from the cache). */
   elapsedMs: number;
+  /** H.264: whether the key frames checked are IDR pictures (false: open GOP, not copyable). */
+  idr: boolean | undefined;
 }
 
 /** The index, or why there is none yet (a scan still running) or at all (unreadable packets). */
@@ -73,10 +76,13 @@ async function indexKeyFrames(ffprobePath: string, info: MediaInfo, scanStarted:
   const video = info.video;
   if (!video) return undefined;
   const started = performance.now();
-  const indexed = await containerIndex(info, video);
-  if (indexed) return { ...indexed, elapsedMs: performance.now() - started };
-  scanStarted();
-  return { times: await scanPackets(ffprobePath, info, video), source: 'scan', elapsedMs: performance.now() - started };
+  let indexed = await containerIndex(info, video);
+  if (!indexed) {
+    scanStarted();
+    indexed = { times: await scanPackets(ffprobePath, info, video), source: 'scan' };
+  }
+  const idr = await keyFramesAreIdr(ffprobePath, info, indexed.times);
+  return { ...indexed, idr, elapsedMs: performance.now() - started };
 }
 
 // The container's index, sorted and de-duplicated, if it exists and starts where the video does:

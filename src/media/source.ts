@@ -52,8 +52,9 @@ export async function openMediaSource(deps: SourceDeps, relative: unknown): Prom
   return {
     relative: resolved.relative, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks,
     text: text.renditions, subtitles: text.listing,
-    keyFrames: index && 'times' in index ? index.times : undefined,
-    keyFramesMissing: index && 'missing' in index ? index.missing : undefined,
+    keyFrames: index && 'times' in index && index.idr !== false ? index.times : undefined,
+    keyFramesMissing: !index ? undefined : 'missing' in index ? index.missing
+      : index.idr === false ? 'its key frames are not IDR pictures (an open GOP): a copied segment cannot start on them' : undefined,
   };
 }
 

@@ -250,7 +250,13 @@ export class PipelineRun {
       this.#spec.log.debug('segment dropped', { run: this.id, rendition: rendition.id, time: segment.time, problem });
       return;
     }
-    const accepted = numberSegment(segment.path, segment.index.sequenceNumberOffset, index).then(() => this.#sink.segment(index, segment.path)).then(() => {
+    // Copies are renumbered (their bytes are then the same from any run). Encoded segments differ by
+    // run anyway and are handed over at once, as before: storing them even one microtask later
+    // turned waits into restarts in the encode tests (demand, renditions), a race to look into.
+    const stored = rendition.mode === 'copy'
+      ? numberSegment(segment.path, segment.index.sequenceNumberOffset, index).then(() => this.#sink.segment(index, segment.path))
+      : this.#sink.segment(index, segment.path);
+    const accepted = stored.then(() => {
       if (index <= this.#produced) return;
       this.#produced = index;
       this.firstSegmentSeconds ??= (this.#spec.now() - this.startedAt) / 1000;

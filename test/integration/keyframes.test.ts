@@ -25,6 +25,9 @@ const FILES: { name: string; source: 'mp4' | 'matroska' | 'scan'; make: string[]
   { name: 'ntsc.mov', source: 'mp4', make: [[...INPUTS('30000/1001'), ...H264, 'ntsc.mov']] },
   { name: 'video-late.mp4', source: 'mp4',
     make: [['-itsoffset', '2.5', '-i', 'bframes.mp4', '-i', 'bframes.mp4', '-map', '0:v', '-map', '1:a', '-c', 'copy', 'video-late.mp4']] },
+  // x264's open GOP: I-frames with a recovery point, flagged key by the container, not IDR.
+  { name: 'open-gop.mp4', source: 'mp4', make: [[...INPUTS('30'), '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3',
+    '-x264-params', 'open-gop=1:keyint=60:min-keyint=60:scenecut=0', 'open-gop.mp4']] },
   { name: 'bframes.mkv', source: 'matroska', make: [[...INPUTS('30'), ...H264, 'bframes.mkv']] },
   { name: 'remuxed.mkv', source: 'matroska', make: [
     [...INPUTS('30'), ...H264, '-output_ts_offset', '1.4', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', 'source.ts'],
@@ -137,5 +140,11 @@ describe('createKeyFrameIndexer', () => {
   it('never waits on a container index, however short the scan wait', async () => {
     const index = await createKeyFrameIndexer('ffprobe', { scanWaitMs: 0 })(await probe(path.join(dir, 'bframes.mp4')));
     expect(index && 'times' in index ? index.source : index).toBe('mp4');
+  });
+
+  it('says whether the key frames are IDR pictures: yes for closed GOPs, no for an open GOP', async () => {
+    const idr = async (name: string): Promise<boolean | undefined> => (await indexOf(await probe(path.join(dir, name)))).idr;
+    expect({ bframes: await idr('bframes.mp4'), mkv: await idr('bframes.mkv'), ts: await idr('remuxed.mkv'), openGop: await idr('open-gop.mp4') })
+      .toEqual({ bframes: true, mkv: true, ts: true, openGop: false });
   });
 });

@@ -49,7 +49,7 @@ describe('openMediaSource and the key-frame index', () => {
   const deps = (keyFrames: SourceDeps['keyFrames']): SourceDeps => ({
     mediaDir: dir, probe: async () => film, remux: async () => '', analyse: async (info) => trackAnalysis(info), keyFrames,
   });
-  const index = (times: number[]) => async () => ({ times, source: 'mp4' as const, elapsedMs: 1 });
+  const index = (times: number[], idr: boolean | undefined = true) => async () => ({ times, source: 'mp4' as const, elapsedMs: 1, idr });
 
   beforeAll(async () => {
     await writeFile(path.join(dir, 'film.mp4'), 'not read: the probe is a stand-in');
@@ -67,6 +67,11 @@ describe('openMediaSource and the key-frame index', () => {
     expect((await openMediaSource(hevc, 'film.mp4')).keyFrames).toBeUndefined();
     expect((await openMediaSource(deps(undefined), 'film.mp4')).keyFrames).toBeUndefined();
     expect(asked).toBe(0);
+  });
+
+  it('gives no key frames for an open GOP, and says why', async () => {
+    const source = await openMediaSource(deps(index([0, 2, 4], false)), 'film.mp4');
+    expect([source.keyFrames, source.keyFramesMissing]).toEqual([undefined, expect.stringMatching(/not IDR pictures \(an open GOP\)/)]);
   });
 
   it('passes on why there are none (a scan still running), and opens the source all the same', async () => {
