@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_SECONDS, makeCopySources } from '../../fixtures/copy.js';
 import { createSession, sessionStatus, startTestServer, type TestServer } from '../support/server.js';
-import { launchChromium, servePlayerPage } from './support/browser.js';
+import { launchChromium, servePlayerPage, waitForPlayer as waitFor } from './support/browser.js';
 
 const PLAYERS = [
   { kind: 'shaka', manifest: 'dash' },
@@ -44,19 +44,6 @@ afterAll(async () => {
   if (media) await rm(media, { recursive: true, force: true });
   console.log(`copy players:\n${report.join('\n')}`);
 });
-
-type State = Record<string, any>;
-
-async function waitFor(tab: Page, what: string, until: (s: State) => boolean, ms = 30_000): Promise<State> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = (await tab.evaluate('window.playerState()')) as State;
-    if (s.fatal) throw new Error(`${what}: fatal player error ${s.fatal} (errors: ${s.errors.join(', ')})`);
-    if (until(s)) return s;
-    if (Date.now() > deadline) throw new Error(`${what}: timed out at ${JSON.stringify(s)}`);
-    await tab.waitForTimeout(100);
-  }
-}
 
 const stallReport = async (tab: Page): Promise<{ waitingEvents: number; longestStallMs: number }> =>
   (await tab.evaluate('window.stallReport()')) as { waitingEvents: number; longestStallMs: number };

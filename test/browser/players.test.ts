@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../support/media.js';
 import { createSession, startTestServer, type TestServer } from '../support/server.js';
-import { launchChromium, servePlayerPage } from './support/browser.js';
+import { launchChromium, servePlayerPage, waitForPlayer as waitFor } from './support/browser.js';
 
 const PLAYERS = [
   { kind: 'shaka', manifest: 'dash' },
@@ -47,19 +47,6 @@ afterAll(async () => {
     console.log(`${kind}: first frame median ${Math.round(median(t.firstFrameMs))} ms ${JSON.stringify(t.firstFrameMs.map(Math.round))}; seek medians: ${seeks.join('; ')}`);
   }
 });
-
-type State = Record<string, any>;
-
-async function waitFor(tab: Page, what: string, until: (s: State) => boolean, ms = 30_000): Promise<State> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const s = (await tab.evaluate('window.playerState()')) as State;
-    if (s.fatal) throw new Error(`${what}: fatal player error ${s.fatal} (errors: ${s.errors.join(', ')})`);
-    if (until(s)) return s;
-    if (Date.now() > deadline) throw new Error(`${what}: timed out at ${JSON.stringify(s)}`);
-    await tab.waitForTimeout(100);
-  }
-}
 
 async function seek(tab: Page, target: number, playFor: number): Promise<number> {
   const started = Date.now();

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = path.resolve(here, '../../../node_modules');
@@ -43,4 +43,19 @@ export async function servePlayerPage(): Promise<{ url: string; close(): Promise
     url: `http://127.0.0.1:${port}/`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** What the player page's window.playerState() returns. */
+export type PlayerState = Record<string, any>;
+
+/** Polls the page's player state every 100 ms until `until` holds; throws on a fatal player error or after `ms`. */
+export async function waitForPlayer(tab: Page, what: string, until: (s: PlayerState) => boolean, ms = 30_000): Promise<PlayerState> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = (await tab.evaluate('window.playerState()')) as PlayerState;
+    if (s.fatal) throw new Error(`${what}: fatal player error ${s.fatal} (errors: ${s.errors.join(', ')})`);
+    if (until(s)) return s;
+    if (Date.now() > deadline) throw new Error(`${what}: timed out at ${JSON.stringify(s)}`);
+    await tab.waitForTimeout(100);
+  }
 }
