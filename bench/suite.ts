@@ -3,6 +3,7 @@ import { concurrency } from './concurrency.js';
 import { coldStartAndSeeks, manifests } from './latency.js';
 import { memory } from './memory.js';
 import { encodeOverhead, naiveBaseline } from './overhead.js';
+import { startup } from './startup.js';
 import type { Scenario } from './support.js';
 import { warmServing } from './warm-serving.js';
 
@@ -10,6 +11,7 @@ export const SUITE: Record<string, Scenario> = {
   'warm-serving': warmServing,
   manifests,
   'cold-start-and-seeks': coldStartAndSeeks,
+  startup,
   'encode-overhead': encodeOverhead,
   'naive-baseline': naiveBaseline,
   concurrency,

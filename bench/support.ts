@@ -18,9 +18,13 @@ export interface ServerProcess {
 }
 
 /** Starts `src/main.ts` with `env` (COPY=never unless `env` says otherwise) on a fresh WORK_DIR; resolves once it listens. */
-export async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
-  const workDir = path.join(BENCH_DIR, 'work', name);
-  await rm(workDir, { recursive: true, force: true });
+/**
+ * A Seekwell child process on WORK_DIR `work/<name>`, emptied at start and removed at stop, unless
+ * it shares the WORK_DIR of the live server `sharesWorkOf` (whose stop removes it).
+ */
+export async function startServerProcess(name: string, env: Record<string, string>, sharesWorkOf?: string): Promise<ServerProcess> {
+  const workDir = path.join(BENCH_DIR, 'work', sharesWorkOf ?? name);
+  if (!sharesWorkOf) await rm(workDir, { recursive: true, force: true });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     // COPY=never by default: the scenarios measure the encode path, comparable with earlier runs.
     env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', COPY: 'never', ...env },
@@ -47,7 +51,7 @@ export async function startServerProcess(name: string, env: Record<string, strin
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
-      await rm(workDir, { recursive: true, force: true });
+      if (!sharesWorkOf) await rm(workDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,14 +1,12 @@
 // Question: how fast does Seekwell serve segments it has already made, and small files (inits, the
-// MPD), compared with nginx and a minimal node:http static server?
+// MPD), compared with nginx and a minimal node:http static server, one worker process each?
 // A 40 s 1080p30 clip is made into all 10 segments of video-720p and audio; the exact bytes are
-// copied into a folder that nginx (sendfile, default worker_processes auto) and a node:http child
-// (fs.createReadStream, 1 MiB reads) serve under the same paths. Segments are loaded with wrk
-// (2 threads, 50 connections, cycling the 20 segment URLs), small files with autocannon (in this
-// process, 50 connections, cycling 2 inits + the MPD). Each measurement runs 3 times per server,
-// servers interleaved, so they share the machine's noise; medians are reported. Everything,
-// load generator included, shares this machine's cores. autocannon is one thread: against nginx's
-// small files it can be the bottleneck (see loadgenCpuPercent near 100), making that figure a floor.
-import autocannon from 'autocannon';
+// copied into a folder that nginx (sendfile, worker_processes 1) and a node:http child
+// (fs.createReadStream, 1 MiB reads) serve under the same paths. A second Seekwell process with
+// MEMORY_CACHE_MAX_BYTES=0 (every segment read from disk) shows what the memory cache gives.
+// Both classes are loaded with wrk (1 thread, 16 connections, cycling the class's URLs), so the
+// load generator takes one core and the server the other. Each measurement runs 3 times per
+// server, servers interleaved, so they share the machine's noise; medians are reported.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -24,20 +22,24 @@ const AUDIO = 'audio-1';
 const REPEATS = 3;
 const DURATION_S = 6;
 const WARMUP_S = 1;
-const CONNECTIONS = 50;
-const WRK_THREADS = 2;
+const CONNECTIONS = 16;
+const WRK_THREADS = 1;
 const NGINX = '/usr/sbin/nginx';
 const WRK = '/usr/bin/wrk';
 const CLOCK_TICKS = 100;
 
-type ServerName = 'seekwell' | 'nginx' | 'node';
+type ServerName = 'seekwell' | 'seekwell, no memory' | 'nginx' | 'node';
 type FileClass = 'segments' | 'small';
-const SERVERS: ServerName[] = ['seekwell', 'nginx', 'node'];
+const SERVERS: ServerName[] = ['seekwell', 'seekwell, no memory', 'nginx', 'node'];
 const CLASSES: FileClass[] = ['segments', 'small'];
 
 interface Target {
   name: ServerName;
   base: string;
+  /** The URL path of a file made by the first Seekwell session, on this server. */
+  pathOf(urlPath: string): string;
+  /** Its bytes on this server (a manifest names its session). */
+  bytesOf(file: ServedFile): Buffer;
   /** Processes whose CPU time counts as the server's (nginx: master and workers). */
   pids(): Promise<number[]>;
   stop(): Promise<void>;
@@ -63,8 +65,6 @@ interface Sample {
   seconds: number;
   serverCpuPercent: number;
   serverCpuUsPerRequest: number;
-  /** autocannon only: CPU of this (load-generating) process, % of one core. */
-  loadgenCpuPercent?: number;
 }
 
 /** A 40 s 1080p30 clip with audio, made once and kept in the bench folder. */
@@ -128,9 +128,20 @@ function spawnGuarded(command: string, args: string[], stdio: ('ignore' | 'pipe'
 }
 
 /** ServerProcess.stop() waits for an exit that already happened forever: skip a dead server. */
-async function stopSeekwell(server: ServerProcess): Promise<void> {
-  if (exited(server.child)) await rm(path.join(BENCH_DIR, 'work', 'warm'), { recursive: true, force: true });
+async function stopSeekwell(server: ServerProcess, name: string): Promise<void> {
+  if (exited(server.child)) await rm(path.join(BENCH_DIR, 'work', name), { recursive: true, force: true });
   else await server.stop();
+}
+
+/** A Seekwell target: its own session on the same title, the same files under its session's id. */
+async function seekwellTarget(name: ServerName, server: ServerProcess, workName: string, firstId: string, media: string): Promise<Target> {
+  const id = name === 'seekwell' ? firstId : await createSession(server.base, media);
+  return {
+    name, base: server.base, pathOf: (urlPath) => urlPath.replace(`/sessions/${firstId}/`, `/sessions/${id}/`),
+    bytesOf: (file) => (file.contentType.startsWith('video/') || file.contentType.startsWith('audio/') ? file.bytes
+      : Buffer.from(file.bytes.toString('utf8').replaceAll(firstId, id), 'utf8')),
+    pids: async () => [server.child.pid!], stop: () => stopSeekwell(server, workName),
+  };
 }
 
 function exited(child: ChildProcess): boolean {
@@ -193,7 +204,7 @@ async function startNginx(root: string, work: string, probePath: string): Promis
   const conf = path.join(prefix, 'nginx.conf');
   const errorLog = path.join(prefix, 'error.log');
   await writeFile(conf, [
-    'worker_processes auto;',
+    'worker_processes 1;',
     `pid ${path.join(prefix, 'nginx.pid')};`,
     `error_log ${errorLog};`,
     'events {}',
@@ -217,6 +228,8 @@ async function startNginx(root: string, work: string, probePath: string): Promis
   const target: Target = {
     name: 'nginx',
     base: `http://127.0.0.1:${port}`,
+    pathOf: (urlPath) => urlPath,
+    bytesOf: (file) => file.bytes,
     pids: async () => [pid, ...(await childPids(pid))],
     stop: () => stopChild(child, () => childPids(pid)),
   };
@@ -268,6 +281,8 @@ async function startNodeStatic(root: string, work: string, probePath: string): P
   const target: Target = {
     name: 'node',
     base: '',
+    pathOf: (urlPath) => urlPath,
+    bytesOf: (file) => file.bytes,
     pids: async () => [child.pid!],
     stop: () => stopChild(child),
   };
@@ -294,10 +309,10 @@ async function startNodeStatic(root: string, work: string, probePath: string): P
 /** One GET of every file on a server: 200 and exactly the bytes Seekwell made. */
 async function validate(target: Target, files: ServedFile[]): Promise<void> {
   for (const file of files) {
-    const response = await fetch(`${target.base}${file.urlPath}`);
+    const response = await fetch(`${target.base}${target.pathOf(file.urlPath)}`);
     const body = Buffer.from(await response.arrayBuffer());
-    if (response.status !== 200 || !body.equals(file.bytes)) {
-      throw new Error(`${target.name}: GET ${file.urlPath}: ${response.status}, ${body.length} bytes (wanted 200 and the ${file.bytes.length} bytes Seekwell made)`);
+    if (response.status !== 200 || !body.equals(target.bytesOf(file))) {
+      throw new Error(`${target.name}: GET ${target.pathOf(file.urlPath)}: ${response.status}, ${body.length} bytes (wanted 200 and the ${file.bytes.length} bytes Seekwell made)`);
     }
   }
 }
@@ -305,7 +320,7 @@ async function validate(target: Target, files: ServedFile[]): Promise<void> {
 const BYTE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const TIME_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-interface LoadResult { reqPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; requests: number; seconds: number; loadgenCpuPercent?: number }
+interface LoadResult { reqPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; requests: number; seconds: number }
 
 /** Parses wrk 4's report; throws on any socket error or non-2xx/3xx response. */
 function parseWrk(out: string): LoadResult {
@@ -343,31 +358,6 @@ async function runWrk(base: string, script: string, seconds: number): Promise<Lo
   return result;
 }
 
-async function runAutocannon(base: string, paths: string[], seconds: number): Promise<LoadResult> {
-  const cpuBefore = process.cpuUsage();
-  const wallBefore = performance.now();
-  const result = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: paths.map((p) => ({ method: 'GET', path: p })),
-  });
-  const cpu = process.cpuUsage(cpuBefore);
-  const wall = (performance.now() - wallBefore) / 1000;
-  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || result.requests.total === 0) {
-    throw new Error(`autocannon against ${base}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${result.requests.total} requests`);
-  }
-  return {
-    reqPerSec: result.requests.total / result.duration,
-    mbPerSec: result.throughput.total / result.duration / 1e6,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    requests: result.requests.total,
-    seconds: result.duration,
-    loadgenCpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
-  };
-}
-
 function version(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   return `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n')[0]!.trim() || 'unknown';
@@ -382,11 +372,12 @@ export const warmServing: Scenario = async () => {
   // nginx workers run as "nobody" when started by root: the copy must be world-readable.
   await chmod(work, 0o755);
   const root = path.join(work, 'root');
-  let seekwell: ServerProcess | undefined;
+  const seekwells: [ServerProcess, string][] = [];
   const targets: Target[] = [];
   let completed = false;
   try {
-    seekwell = await startServerProcess('warm', { MEDIA_DIR: clip.dir });
+    const seekwell = await startServerProcess('warm', { MEDIA_DIR: clip.dir });
+    seekwells.push([seekwell, 'warm']);
     const makeStart = performance.now();
     const id = await createSession(seekwell.base, clip.file);
     const files = await makeContent(seekwell.base, id);
@@ -396,8 +387,11 @@ export const warmServing: Scenario = async () => {
       await mkdir(path.dirname(target), { recursive: true });
       await writeFile(target, file.bytes);
     }
-    const server = seekwell;
-    targets.push({ name: 'seekwell', base: server.base, pids: async () => [server.child.pid!], stop: () => stopSeekwell(server) });
+    targets.push(await seekwellTarget('seekwell', seekwell, 'warm', id, clip.file));
+    // On the same WORK_DIR: it finds the title's segments in the store the first one made.
+    const diskOnly = await startServerProcess('warm-disk', { MEDIA_DIR: clip.dir, MEMORY_CACHE_MAX_BYTES: '0' }, 'warm');
+    seekwells.push([diskOnly, 'warm-disk']);
+    targets.push(await seekwellTarget('seekwell, no memory', diskOnly, 'warm-disk', id, clip.file));
     const probePath = files[0]!.urlPath;
     targets.push(await startNginx(root, work, probePath));
     targets.push(await startNodeStatic(root, work, probePath));
@@ -407,18 +401,24 @@ export const warmServing: Scenario = async () => {
       segments: files.filter((f) => f.cls === 'segments').map((f) => f.urlPath),
       small: files.filter((f) => f.cls === 'small').map((f) => f.urlPath),
     };
-    const lua = path.join(work, 'segments.lua');
-    await writeFile(lua, [
-      `local paths = { ${paths.segments.map((p) => JSON.stringify(p)).join(', ')} }`,
-      'local i = 0',
-      'request = function()',
-      '  i = i % #paths + 1',
-      '  return wrk.format(nil, paths[i])',
-      'end',
-      '',
-    ].join('\n'));
+    const scripts = new Map<string, string>();
+    for (const target of targets) {
+      for (const cls of CLASSES) {
+        const lua = path.join(work, `${targets.indexOf(target)}-${cls}.lua`);
+        await writeFile(lua, [
+          `local paths = { ${paths[cls].map((p) => JSON.stringify(target.pathOf(p))).join(', ')} }`,
+          'local i = 0',
+          'request = function()',
+          '  i = i % #paths + 1',
+          '  return wrk.format(nil, paths[i])',
+          'end',
+          '',
+        ].join('\n'));
+        scripts.set(`${target.name}/${cls}`, lua);
+      }
+    }
     const load = (target: Target, cls: FileClass, seconds: number): Promise<LoadResult> =>
-      cls === 'segments' ? runWrk(target.base, lua, seconds) : runAutocannon(target.base, paths.small, seconds);
+      runWrk(target.base, scripts.get(`${target.name}/${cls}`)!, seconds);
 
     // Unrecorded warm-up: JIT, page cache, connection pools.
     for (const cls of CLASSES) for (const target of targets) await load(target, cls, WARMUP_S);
@@ -464,19 +464,19 @@ export const warmServing: Scenario = async () => {
           mbPerSec: round(median(mine.map((s) => s.mbPerSec)), 0),
           ratioToNginx: round(reqMedian / nginxMedian, 2),
           serverCpuUsPerRequest: round(median(mine.map((s) => s.serverCpuUsPerRequest)), 0),
-          ...(cls === 'small' ? { loadgenCpuPercent: round(median(mine.map((s) => s.loadgenCpuPercent ?? 0)), 0) } : {}),
+          p99RatioToNginx: round(median(mine.map((s) => s.p99Ms)) / median(pick(cls, 'nginx').map((s) => s.p99Ms)), 2),
         };
         summaryData[`${cls}/${server}`] = row;
         rows.push([
           label[cls], server, cell(mine.map((s) => round(s.reqPerSec, 0))), row.p50Ms, row.p99Ms, row.mbPerSec,
-          row.ratioToNginx.toFixed(2), row.serverCpuUsPerRequest,
+          row.ratioToNginx.toFixed(2), row.p99RatioToNginx.toFixed(2), row.serverCpuUsPerRequest,
         ]);
       }
     }
-    const nginxWorkers = (await targets[1]!.pids()).length - 1;
+    const nginxWorkers = (await targets.find((t) => t.name === 'nginx')!.pids()).length - 1;
     const result = {
-      question: 'how fast does Seekwell serve already-made segments and small files, compared with nginx and a minimal node:http static server?',
-      headers: ['files', 'server', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'MB/s', 'ratio to nginx', 'server CPU us/req'],
+      question: 'how fast does Seekwell serve already-made segments and small files, compared with nginx and a minimal node:http static server (one worker process each)?',
+      headers: ['files', 'server', 'req/s median (min-max)', 'p50 ms', 'p99 ms', 'MB/s', 'ratio to nginx', 'p99 / nginx p99', 'server CPU us/req'],
       rows,
       data: {
         clip: `${clip.file}: ${CLIP_SECONDS} s 1920x1080 30 fps + AAC -> ${VIDEO} + ${AUDIO}, ${SEGMENT_COUNT} segments each`,
@@ -484,14 +484,16 @@ export const warmServing: Scenario = async () => {
         files: files.map((f) => ({ path: f.urlPath.replace(`/sessions/${id}/`, ''), bytes: f.bytes.length, contentType: f.contentType })),
         load: {
           segments: `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION_S}s, cycling the 20 segment URLs`,
-          small: `autocannon (in the bench process) ${CONNECTIONS} connections, ${DURATION_S} s, cycling ${paths.small.length} URLs`,
+          small: `wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${DURATION_S}s, cycling ${paths.small.length} URLs`,
+          workers: `one process each: Seekwell 1 Node process, nginx ${nginxWorkers} worker, node:http 1 process`,
           repeats: REPEATS,
           warmupSeconds: WARMUP_S,
           order: 'per repeat: segments then small files; seekwell, nginx, node',
         },
         servers: {
-          seekwell: 'src/main.ts child process (tsx), segments streamed from disk in 1 MiB reads, inits from memory, MPD rendered per request',
-          nginx: `${version(NGINX, ['-v'])}, worker_processes auto (${nginxWorkers} workers), sendfile on`,
+          seekwell: 'src/main.ts child process (tsx), written to node\'s response directly: segments from memory (MEMORY_CACHE_MAX_BYTES), inits from memory, manifests rendered once',
+          'seekwell, no memory': 'the same with MEMORY_CACHE_MAX_BYTES=0: every segment read from disk (one whole read per request)',
+          nginx: `${version(NGINX, ['-v'])}, worker_processes 1 (${nginxWorkers} worker), sendfile on`,
           node: `node:http ${process.version} child process, stat + fs.createReadStream(highWaterMark 1 MiB, end = size - 1)`,
         },
         wrk: version(WRK, ['--version']),
@@ -501,7 +503,6 @@ export const warmServing: Scenario = async () => {
           ...s,
           reqPerSec: round(s.reqPerSec, 0), mbPerSec: round(s.mbPerSec, 1), p50Ms: round(s.p50Ms, 2), p99Ms: round(s.p99Ms, 2),
           serverCpuPercent: round(s.serverCpuPercent, 0), serverCpuUsPerRequest: round(s.serverCpuUsPerRequest, 0),
-          ...(s.loadgenCpuPercent === undefined ? {} : { loadgenCpuPercent: round(s.loadgenCpuPercent, 0) }),
         })),
       },
     };
@@ -509,7 +510,12 @@ export const warmServing: Scenario = async () => {
     return result;
   } finally {
     // Stop everything started (together); every stop is attempted even if one fails.
-    const stops = targets.length > 0 ? [...targets].reverse().map((t) => t.stop()) : seekwell ? [stopSeekwell(seekwell)] : [];
+    const started = targets.filter((t) => !t.name.startsWith('seekwell'));
+    const stops = started.map((t) => t.stop());
+    // The server sharing the first one's WORK_DIR stops first.
+    stops.push((async () => {
+      for (const [server, name] of seekwells.reverse()) await stopSeekwell(server, name);
+    })());
     const outcomes = await Promise.allSettled(stops);
     await rm(work, { recursive: true, force: true });
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');

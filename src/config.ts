@@ -22,6 +22,8 @@ export interface Config {
   readonly bufferAheadSeconds: number;
   /** Byte budget for stored segments in WORK_DIR (plus one window per active session). */
   readonly cacheMaxBytes: number;
+  /** Bytes of recently served segments kept in memory; 0 reads every segment from disk. */
+  readonly memoryCacheMaxBytes: number;
   /** How seeks are decided: `cost` (default), or `always-restart`/`never-restart` for comparison. */
   readonly seekPolicy: SeekPolicy;
   readonly segmentWaitMs: number;
@@ -74,6 +76,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     copy: readChoice(r, 'COPY', COPY_MODES, 'auto'),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
     cacheMaxBytes: readInteger(r, 'CACHE_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    memoryCacheMaxBytes: readInteger(r, 'MEMORY_CACHE_MAX_BYTES', 256 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     seekPolicy: readChoice(r, 'SEEK_POLICY', SEEK_POLICIES, 'cost'),
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
     sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),

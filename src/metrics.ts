@@ -52,6 +52,7 @@ export interface Gauges {
   runs: number;
   pausedRuns: number;
   storeBytes: number;
+  memoryCacheBytes: number;
 }
 
 export class Metrics {
@@ -59,6 +60,7 @@ export class Metrics {
   readonly runsStarted = new Counter('seekwell_runs_started_total', 'Encoder runs started.');
   readonly segmentsServed = new Counter('seekwell_segments_served_total', 'Media segments served: from="store" was on disk at request time, from="encoder" was waited for.');
   readonly segmentsEncoded = new Counter('seekwell_segments_encoded_total', 'Media segments produced by the encoder (all renditions).');
+  readonly segmentsRestored = new Counter('seekwell_segments_restored_total', 'Whole media segments found on disk when a title\'s store was opened (left by an earlier process): counted in the budget, never encoded.');
   readonly evictions = new Counter('seekwell_store_evictions_total', 'Segments evicted to keep WORK_DIR within CACHE_MAX_BYTES.');
   readonly waitSeconds = new Histogram('seekwell_segment_wait_seconds', 'Time a segment request waited for its segment.', [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16]);
 
@@ -69,10 +71,12 @@ export class Metrics {
       ...gauge('seekwell_runs', 'Encoder runs alive (running or paused).', gauges.runs),
       ...gauge('seekwell_runs_paused', 'Encoder runs paused a full window ahead of their viewers.', gauges.pausedRuns),
       ...gauge('seekwell_store_bytes', 'Bytes of media segments in the shared store.', gauges.storeBytes),
+      ...gauge('seekwell_memory_cache_bytes', 'Bytes of segments kept in memory for serving (MEMORY_CACHE_MAX_BYTES).', gauges.memoryCacheBytes),
       ...this.restarts.render(),
       ...this.runsStarted.render(),
       ...this.segmentsServed.render(),
       ...this.segmentsEncoded.render(),
+      ...this.segmentsRestored.render(),
       ...this.evictions.render(),
       ...this.waitSeconds.render(),
     ].join('\n') + '\n';

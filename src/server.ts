@@ -1,4 +1,5 @@
 // Composition root: builds every part from the config, and close() tears them down in reverse.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -14,21 +15,23 @@ import { createProber } from './media/probe.js';
 import { createKeyFrameIndexer } from './media/keyframes.js';
 import { createTrackAnalyser } from './media/tracks.js';
 import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
-import { claimSessionsDir } from './segment/work-dir.js';
+import { claimInstanceDir } from './segment/work-dir.js';
 import { Metrics, type Gauges } from './metrics.js';
 import { SessionRegistry } from './session/registry.js';
 
 export interface ServerOptions {
   log: Logger;
   now?: () => number;
-  /** Owner of this instance's sessions folder (default: this process). */
-  pid?: number;
+  /** This instance's id: its folder in WORK_DIR/instances (default: a random UUID). */
+  instanceId?: string;
 }
 
 export interface SeekwellServer {
   app: Hono;
   registry: SessionRegistry;
   mediaDir: string;
+  /** This instance's own folder (WORK_DIR/instances/<id>), removed on close. */
+  instanceDir: string;
   versions: BinaryVersions;
   /** Starts listening; resolves with the bound port (PORT=0 picks a free one). */
   listen(): Promise<number>;
@@ -43,13 +46,16 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const { log } = options;
   const versions = await checkBinaries(config);
   log.info('binaries', { ...versions });
-  // Sessions do not survive a restart: what a dead instance left is removed.
-  const instanceDir = await claimSessionsDir(path.join(config.workDir, 'instances'), options.pid ?? process.pid);
+  // Sessions and runs do not survive a restart (what a dead instance left is removed); segments
+  // do (WORK_DIR/store, indexed below).
+  const instance = await claimInstanceDir(path.join(config.workDir, 'instances'), { id: options.instanceId ?? randomUUID(), now: options.now });
+  const instanceDir = instance.dir;
   const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo')));
   const probe = createProber(config.ffprobePath);
   const metrics = new Metrics();
   const registry = new SessionRegistry({
     instanceDir,
+    storeDir: path.join(config.workDir, 'store'),
     segmentSeconds: config.segmentSeconds,
     ladder: config.videoLadder,
     copy: config.copy === 'auto',
@@ -58,6 +64,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     bufferAheadSeconds: config.bufferAheadSeconds,
     seekPolicy: config.seekPolicy,
     cacheMaxBytes: config.cacheMaxBytes,
+    memoryCacheMaxBytes: config.memoryCacheMaxBytes,
     ffmpegPath: config.ffmpegPath,
     packagerPath: config.packagerPath,
     launcher: versions.launcher,
@@ -66,6 +73,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')),
     analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath),
     ...(config.copy === 'auto' ? { keyFrames: createKeyFrameIndexer(config.ffprobePath) } : {}) }, metrics, log);
+  await registry.stores.restore();
   const app = createApp({
     registry,
     listMedia: () => listMedia(mediaDir, probe),
@@ -78,7 +86,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   let closing: Promise<void> | undefined;
 
   return {
-    app, registry, mediaDir, versions,
+    app, registry, mediaDir, instanceDir, versions,
     listen: () => new Promise((resolve, reject) => {
       server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => resolve(info.port));
       server.once('error', reject);
@@ -89,6 +97,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
         await registry.close();
         if (server && 'closeAllConnections' in server) server.closeAllConnections();
         await stopped;
+        await instance.close();
       })().catch((error: unknown) => log.error('close failed', { error }));
       return closing;
     },
@@ -102,5 +111,6 @@ function gaugesOf(registry: SessionRegistry): Gauges {
     runs: runs.length,
     pausedRuns: runs.filter((h) => h.run?.paused).length,
     storeBytes: registry.budget.bytes,
+    memoryCacheBytes: registry.memory.bytes,
   };
 }

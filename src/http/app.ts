@@ -1,8 +1,8 @@
 // Every route of the HTTP API. Handlers parse, call the session layer and shape the response;
 // errors all go through error-response.ts.
 import { createHash } from 'node:crypto';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderMpd } from '../manifest/dash.js';
@@ -12,8 +12,10 @@ import { parseSegmentFileName } from '../segment/naming.js';
 import { parseCmcd } from '../session/cmcd.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
+import { cors } from './cors.js';
 import { errorResponse } from './error-response.js';
-import { bufferBody, fileBody, sendBytes } from './send.js';
+import { nodeBindings, onClientLeave, requestOf } from './node.js';
+import { discardBody, planReply, replyResponse, writeReply, type Body, type Served } from './send.js';
 import { sessionStatus } from './status.js';
 
 export interface AppDeps {
@@ -32,13 +34,7 @@ const TEXT_TYPE = 'text/vtt; charset=utf-8';
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { registry, log } = deps;
-  app.use('*', cors({
-    origin: '*',
-    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Range', 'Content-Type', 'If-None-Match', 'If-Range'],
-    exposeHeaders: ['Content-Length', 'Content-Range', 'ETag', 'Retry-After', 'Location'],
-    maxAge: 86400,
-  }));
+  app.use('*', cors());
   app.onError((error, c) => errorResponse(c, error, log));
   app.notFound((c) => errorResponse(c, new SeekwellError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), log));
 
@@ -79,10 +75,7 @@ export function createApp(deps: AppDeps): Hono {
     const session = registry.get(c.req.param('id'));
     const renditionId = stripSuffix(c.req.param('name'), '.mp4');
     const bytes = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.init(renditionId, signal));
-    return sendBytes({
-      request: c.req.raw, contentType: contentTypeOf(session, renditionId),
-      etag: `"init-${session.id.slice(0, 8)}-${bytes.length.toString(36)}"`, size: bytes.length, body: bufferBody(bytes),
-    });
+    return answer(c, { contentType: contentTypeOf(session, renditionId), etag: `"init-${session.id.slice(0, 8)}-${bytes.length.toString(36)}"`, size: bytes.length }, bytes);
   });
 
   app.get('/sessions/:id/segments/:name', async (c) => {
@@ -95,11 +88,7 @@ export function createApp(deps: AppDeps): Hono {
     }
     const cmcd = parseCmcd(c.req.query('CMCD'));
     const segment = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.segment(parsed.renditionId, parsed.number, signal, cmcd));
-    return sendBytes({
-      request: c.req.raw, contentType: contentTypeOf(session, parsed.renditionId),
-      etag: segment.etag, size: segment.size,
-      body: fileBody(segment.handle, c.req.raw.signal), discard: () => void segment.handle.close().catch(() => {}),
-    });
+    return answer(c, { contentType: contentTypeOf(session, parsed.renditionId), etag: segment.etag, size: segment.size }, segment.body);
   });
 
   app.get('/sessions/:id/text/:name', async (c) => {
@@ -111,9 +100,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/sessions/:id/:file', (c) => {
     const session = registry.get(c.req.param('id'));
     session.touch();
-    const text = renderManifest(session, c.req.param('file'));
-    const type = c.req.param('file').endsWith('.mpd') ? MANIFEST_TYPES.mpd : MANIFEST_TYPES.m3u8;
-    return c.body(text, 200, { 'Content-Type': type, 'Cache-Control': MANIFEST_CACHE });
+    const manifest = renderManifest(session, c.req.param('file'));
+    return answer(c, manifest.served, manifest.bytes);
   });
   return app;
 }
@@ -122,15 +110,43 @@ export function sessionUrls(id: string): { dash: string; hls: string } {
   return { dash: `/sessions/${id}/stream.mpd`, hls: `/sessions/${id}/stream.m3u8` };
 }
 
-// A session's manifests never change: rendered once each, on first request.
-const rendered = new WeakMap<Session, Map<string, string>>();
+/**
+ * Answers with bytes: written straight to node's response when there is one (then Hono is told
+ * it was sent), else as a web Response. `body` is used or discarded whatever happens.
+ */
+function answer(c: Context, served: Served, body: Body): Response {
+  let reply;
+  try {
+    reply = planReply(requestOf(c), served);
+  } catch (error) {
+    discardBody(body);
+    throw error;
+  }
+  const node = nodeBindings(c);
+  if (!node) return replyResponse(reply, body, c.req.raw.signal);
+  writeReply(node.outgoing, reply, body);
+  return RESPONSE_ALREADY_SENT;
+}
 
-function renderManifest(session: Session, file: string): string {
+interface Manifest {
+  served: Served;
+  bytes: Buffer;
+}
+
+// A session's manifests never change: rendered once each, on first request.
+const rendered = new WeakMap<Session, Map<string, Manifest>>();
+
+function renderManifest(session: Session, file: string): Manifest {
   let cache = rendered.get(session);
   if (!cache) rendered.set(session, (cache = new Map()));
-  let text = cache.get(file);
-  if (text === undefined) cache.set(file, (text = renderManifestOnce(session, file)));
-  return text;
+  let manifest = cache.get(file);
+  if (manifest === undefined) {
+    const bytes = Buffer.from(renderManifestOnce(session, file), 'utf8');
+    const contentType = file.endsWith('.mpd') ? MANIFEST_TYPES.mpd : MANIFEST_TYPES.m3u8;
+    const etag = `"m-${createHash('sha1').update(bytes).digest('base64url').slice(0, 16)}"`;
+    cache.set(file, (manifest = { served: { contentType, etag, size: bytes.length, cacheControl: MANIFEST_CACHE }, bytes }));
+  }
+  return manifest;
 }
 
 function renderManifestOnce(session: Session, file: string): string {
@@ -152,7 +168,7 @@ async function boundedWait<T>(c: Context, session: Session, waitMs: number, wait
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new SeekwellError('SEGMENT_TIMEOUT',
     `not ready within SEGMENT_WAIT_MS (${waitMs} ms); the encode goes on, retry shortly`)), waitMs);
-  const unfollow = [c.req.raw.signal, session.signal].map((source) => follow(source, controller));
+  const unfollow = [follow(session.signal, controller), onClientLeave(c, (reason) => controller.abort(reason))];
   try {
     return await wait(controller.signal);
   } finally {
@@ -175,10 +191,7 @@ function follow(source: AbortSignal, target: AbortController): () => void {
 // WebVTT is made in memory and never changes for a title: served like any immutable segment.
 function sendText(c: Context, text: string): Response {
   const bytes = Buffer.from(text, 'utf8');
-  return sendBytes({
-    request: c.req.raw, contentType: TEXT_TYPE,
-    etag: `"vtt-${createHash('sha1').update(bytes).digest('base64url').slice(0, 16)}"`, size: bytes.length, body: bufferBody(bytes),
-  });
+  return answer(c, { contentType: TEXT_TYPE, etag: `"vtt-${createHash('sha1').update(bytes).digest('base64url').slice(0, 16)}"`, size: bytes.length }, bytes);
 }
 
 function contentTypeOf(session: Session, renditionId: string): string {

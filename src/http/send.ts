@@ -1,18 +1,46 @@
-// Serving bytes: segments streamed from a file already open, with large reads; init segments from
-// memory; both with single byte ranges (ffmpeg always sends `Range: bytes=0-`), ETag and
-// immutable caching.
+// Serving bytes: segments, inits, manifests and WebVTT, with single byte ranges (ffmpeg always
+// sends `Range: bytes=0-`), ETag and caching. What to answer is decided once (`planReply`); the
+// answer is then written straight to node's response (the server) or made a web Response
+// (in-process `app.request`). Writing to node directly, with headers as a plain object and the
+// bytes from memory, is what brings warm serving near nginx: the web-stream path through Hono
+// and node-server cost ~2x the CPU per request (bench warm-serving).
+import type { ServerResponse } from 'node:http';
 import type { FileHandle } from 'node:fs/promises';
-import { addAbortSignal, Readable } from 'node:stream';
+import { addAbortSignal, pipeline, Readable } from 'node:stream';
 import { SeekwellError } from '../errors.js';
+import { CORS_HEADERS } from './cors.js';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
-/** 1 MiB reads: measured 0.8-0.96x nginx, against ~0.45x for Hono's serveStatic. */
+/** 1 MiB reads for segments streamed from disk (too big for the memory cache). */
 const READ_CHUNK = 1 << 20;
 
 export interface ByteRange {
   start: number;
   /** Inclusive. */
   end: number;
+}
+
+/** Bytes to send: in memory, or an open file (closed once sent or not sent). */
+export type Body = Buffer | FileHandle;
+
+export interface Served {
+  contentType: string;
+  etag: string;
+  size: number;
+  cacheControl?: string;
+}
+
+/** The request, as far as answering with bytes needs it. */
+export interface RequestLike {
+  method: string;
+  header(name: string): string | undefined;
+}
+
+export interface Reply {
+  status: 200 | 206 | 304;
+  headers: Record<string, string>;
+  /** The bytes to send; undefined for no body (HEAD, 304, empty). */
+  range: ByteRange | undefined;
 }
 
 /** Parses a single `bytes=` range; undefined means "send it all" (absent, multi-range, or malformed). */
@@ -42,72 +70,70 @@ function unsatisfiable(size: number): SeekwellError {
   return new SeekwellError('RANGE_NOT_SATISFIABLE', `range outside 0-${Math.max(0, size - 1)}`, { details: { size } });
 }
 
-export interface SendOptions {
-  request: Request;
-  contentType: string;
-  etag: string;
-  size: number;
-  /** Bytes of [start, end] as a body. */
-  body(range: ByteRange): BodyInit;
-  /** Frees what `body` would have used, when no body is sent (HEAD, 304, empty, refused range). */
-  discard?(): void;
-}
-
-// Calls exactly one of `body` or `discard`, whatever the answer (a refused range included).
-export function sendBytes(options: SendOptions): Response {
-  let used = false;
-  const body = (range: ByteRange): BodyInit => {
-    const made = options.body(range);
-    used = true;
-    return made;
-  };
-  try {
-    return respond(options, body);
-  } finally {
-    if (!used) options.discard?.();
-  }
-}
-
-function respond(options: SendOptions, body: (range: ByteRange) => BodyInit): Response {
-  const { request, size, etag } = options;
-  const headers = new Headers({
-    'Content-Type': options.contentType,
-    'Cache-Control': IMMUTABLE,
+/** Status, headers and range for a request of `served`; throws RANGE_NOT_SATISFIABLE. */
+export function planReply(request: RequestLike, served: Served): Reply {
+  const { size, etag } = served;
+  const headers: Record<string, string> = {
+    ...CORS_HEADERS,
+    'Content-Type': served.contentType,
+    'Cache-Control': served.cacheControl ?? IMMUTABLE,
     ETag: etag,
     'Accept-Ranges': 'bytes',
-  });
-  if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
-  const ifRange = request.headers.get('if-range');
-  const range = ifRange && ifRange !== etag ? undefined : parseRange(request.headers.get('range') ?? undefined, size);
+  };
+  if (matchesEtag(request.header('if-none-match'), etag)) return { status: 304, headers, range: undefined };
+  const ifRange = request.header('if-range');
+  const range = ifRange && ifRange !== etag ? undefined : parseRange(request.header('range'), size);
   const { start, end } = range ?? { start: 0, end: size - 1 };
-  headers.set('Content-Length', String(end - start + 1));
-  if (range) headers.set('Content-Range', `bytes ${start}-${end}/${size}`);
-  return new Response(request.method === 'HEAD' || size === 0 ? null : body({ start, end }), { status: range ? 206 : 200, headers });
+  headers['Content-Length'] = String(end - start + 1);
+  if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+  const sendsBody = request.method !== 'HEAD' && size > 0;
+  return { status: range ? 206 : 200, headers, range: sendsBody ? { start, end } : undefined };
 }
 
 /** If-None-Match: a list of tags, weak or strong (weak comparison), or `*`. */
-function matchesEtag(header: string | null, etag: string): boolean {
+function matchesEtag(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   const bare = (tag: string): string => tag.trim().replace(/^W\//, '');
   return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }
 
 /**
- * Streams a range of an open file, which is closed when the stream ends, fails, is cancelled by
- * the server, or when `signal` (the client leaving) aborts. A client already gone is sent nothing.
+ * Writes the reply to node's response. An open file is streamed and closed when the stream ends,
+ * fails or the client leaves; a file not sent is closed at once.
  */
-export function fileBody(handle: FileHandle, signal?: AbortSignal): (range: ByteRange) => BodyInit {
-  return ({ start, end }) => {
-    if (signal?.aborted) {
-      void handle.close().catch(() => {});
-      return new Uint8Array(0) as unknown as BodyInit;
-    }
-    const stream = handle.createReadStream({ start, end, highWaterMark: READ_CHUNK });
-    if (signal) addAbortSignal(signal, stream);
-    return Readable.toWeb(stream) as unknown as BodyInit;
-  };
+export function writeReply(res: ServerResponse, reply: Reply, body: Body): void {
+  res.writeHead(reply.status, reply.headers);
+  const { range } = reply;
+  if (!range) {
+    discardBody(body);
+    res.end();
+  } else if (Buffer.isBuffer(body)) {
+    res.end(range.start === 0 && range.end === body.length - 1 ? body : body.subarray(range.start, range.end + 1));
+  } else {
+    pipeline(body.createReadStream({ start: range.start, end: range.end, highWaterMark: READ_CHUNK }), res, () => {});
+  }
 }
 
-export function bufferBody(bytes: Buffer): (range: ByteRange) => BodyInit {
-  return ({ start, end }) => new Uint8Array(bytes.subarray(start, end + 1)) as unknown as BodyInit;
+/** The reply as a web Response (in-process requests); `signal` is the client leaving. */
+export function replyResponse(reply: Reply, body: Body, signal?: AbortSignal): Response {
+  const { range } = reply;
+  if (!range) {
+    discardBody(body);
+    return new Response(null, { status: reply.status, headers: reply.headers });
+  }
+  if (Buffer.isBuffer(body)) {
+    return new Response(new Uint8Array(body.subarray(range.start, range.end + 1)), { status: reply.status, headers: reply.headers });
+  }
+  if (signal?.aborted) {
+    discardBody(body);
+    return new Response(null, { status: reply.status, headers: reply.headers });
+  }
+  const stream = body.createReadStream({ start: range.start, end: range.end, highWaterMark: READ_CHUNK });
+  if (signal) addAbortSignal(signal, stream);
+  return new Response(Readable.toWeb(stream) as unknown as BodyInit, { status: reply.status, headers: reply.headers });
+}
+
+/** Frees a body that will not be sent (an open file is closed). */
+export function discardBody(body: Body): void {
+  if (!Buffer.isBuffer(body)) void body.close().catch(() => {});
 }

@@ -15,6 +15,15 @@ interface Entry {
   size: number;
 }
 
+/** A segment found on disk when its store opened, last used (as far as the disk can tell) at `usedAtMs`. */
+export interface FoundEntry {
+  store: BudgetStore;
+  renditionId: string;
+  index: number;
+  size: number;
+  usedAtMs: number;
+}
+
 export type IsPinned = (store: BudgetStore, renditionId: string, index: number) => boolean;
 
 export class StoreBudget {
@@ -38,6 +47,17 @@ export class StoreBudget {
   add(store: BudgetStore, renditionId: string, index: number, size: number): void {
     this.#entries.set(keyOf(store, renditionId, index), { store, renditionId, index, size });
     void this.enforce();
+  }
+
+  /**
+   * Counts segments found on disk (left by an earlier process), least recently used first, then
+   * evicts down to the budget. Resolves once the evicted files are removed.
+   */
+  restore(found: readonly FoundEntry[]): Promise<void> {
+    for (const { store, renditionId, index, size } of [...found].sort((a, b) => a.usedAtMs - b.usedAtMs)) {
+      this.#entries.set(keyOf(store, renditionId, index), { store, renditionId, index, size });
+    }
+    return this.enforce();
   }
 
   /** Marks a segment as just used (served). */

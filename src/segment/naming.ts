@@ -14,6 +14,19 @@ export function initFileName(renditionId: string): string {
   return `${renditionId}.mp4`;
 }
 
+/**
+ * `init-video-720p.mp4`: a rendition's init segment in the title's store folder. Not its URL name
+ * (`video-720p.mp4`): the `init-` prefix and `.mp4` keep it apart from every media segment name.
+ */
+export function storedInitFileName(renditionId: string): string {
+  return `init-${renditionId}.mp4`;
+}
+
+/** The rendition id of a stored init file's name, or undefined for any other name. */
+export function parseStoredInitFileName(name: string): string | undefined {
+  return /^init-([a-z0-9]+(?:-[a-z0-9]+)*)\.mp4$/.exec(name)?.[1];
+}
+
 /** The DASH SegmentTemplate `media` attribute, relative to the MPD. */
 export function dashMediaTemplate(renditionId: string): string {
   return `segments/${renditionId}-$Number%05d$.m4s`;

@@ -1,12 +1,16 @@
-// One title's finished segments (shared by every session on the same file and settings): media
-// segments on disk under their URL names, init segments in memory (the packager rewrites
-// init.mp4 at EOF; the first complete one is the one served). Requests for something not there
-// yet share one wait per segment. A file that vanished from disk (a disk cleaner, another server
-// removing the folder) is found when it is opened and dropped, never served short.
+// One title's finished segments (shared by every session on the same file and settings, and by
+// every server instance and restart on the same WORK_DIR): media segments on disk under their URL
+// names, init segments served from memory and kept on disk too (the packager rewrites init.mp4 at
+// EOF; the first complete one is the one served and kept). Opening indexes what an earlier
+// process left. Requests for something not there yet share one wait per segment. A file that
+// vanished from disk (a disk cleaner, another server evicting it) is found when it is opened and
+// dropped, never served short.
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { createLogger, type Logger } from '../log.js';
 import { numberOf } from '../media/timeline.js';
 import { segmentFileName } from './naming.js';
+import { etagOf, isMissing, readStoreFolder, writeStoredInit, type FoundSegment } from './store-folder.js';
 
 export interface StoredSegment {
   path: string;
@@ -23,6 +27,18 @@ interface Deferred<T> {
   waiters: number;
 }
 
+/** Told of each segment this process moves in (not of those found on disk at open). */
+export type OnStored = (renditionId: string, index: number, size: number) => void;
+
+export interface SegmentStoreOptions {
+  /**
+   * This instance's own scratch folder, on WORK_DIR's file system: init segments are written
+   * there, then renamed into the store. Without it they are kept in memory only.
+   */
+  tmpDir?: string;
+  log?: Logger;
+}
+
 export class SegmentStore {
   /** The title's content key: source identity + encoding settings. */
   readonly key: string;
@@ -30,21 +46,42 @@ export class SegmentStore {
   readonly #segments = new Map<string, StoredSegment>();
   readonly #inits = new Map<string, Buffer>();
   readonly #waits = new Map<string, Deferred<StoredSegment | Buffer>>();
-  readonly #onStored: (renditionId: string, index: number, size: number) => void;
+  readonly #onStored: OnStored;
+  readonly #tmpDir: string | undefined;
+  readonly #log: Logger;
+  /** Init segments being written to disk: close() waits for them. */
+  readonly #writing = new Set<Promise<void>>();
   /** Segments being moved in: a second copy arriving meanwhile is dropped. */
   readonly #putting = new Set<string>();
   #bytes = 0;
   #change: Deferred<void> | undefined;
+  #opened = false;
+  #closing: Promise<void> | undefined;
   #destroyed = false;
 
-  constructor(key: string, dir: string, onStored: (renditionId: string, index: number, size: number) => void = () => {}) {
+  constructor(key: string, dir: string, onStored: OnStored = () => {}, options: SegmentStoreOptions = {}) {
     this.key = key;
     this.dir = dir;
     this.#onStored = onStored;
+    this.#tmpDir = options.tmpDir;
+    this.#log = options.log ?? createLogger('silent');
   }
 
-  async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+  /**
+   * Makes the folder and indexes the whole segments and inits already in it (files that are not
+   * whole are deleted). Resolves with the segments indexed, oldest first, for the budget to count.
+   */
+  async open(): Promise<FoundSegment[]> {
+    if (this.#opened) return [];
+    this.#opened = true;
+    const found = await readStoreFolder(this.dir, this.#log);
+    for (const [renditionId, bytes] of found.inits) if (!this.#inits.has(renditionId)) this.#inits.set(renditionId, bytes);
+    const indexed = found.segments.filter((s) => !this.#segments.has(segmentKey(s.renditionId, s.index)));
+    for (const { renditionId, index, path: file, size, etag } of indexed) {
+      this.#segments.set(segmentKey(renditionId, index), { path: file, size, etag });
+      this.#bytes += size;
+    }
+    return indexed;
   }
 
   get bytesOnDisk(): number {
@@ -69,10 +106,16 @@ export class SegmentStore {
     return indexesOf(this.#waits.keys(), renditionId);
   }
 
+  /** Keeps the first init of a rendition (later ones are ignored), and writes it to disk. */
   setInit(renditionId: string, bytes: Buffer): void {
     if (this.#inits.has(renditionId)) return;
     this.#inits.set(renditionId, bytes);
     this.#settle(initKey(renditionId), bytes);
+    if (this.#tmpDir === undefined || this.#destroyed) return;
+    const writing = writeStoredInit(this.dir, this.#tmpDir, renditionId, bytes)
+      .catch((error: unknown) => this.#log.warn('init segment not kept on disk', { renditionId, dir: this.dir, error }))
+      .finally(() => this.#writing.delete(writing));
+    this.#writing.add(writing);
   }
 
   /** Moves a complete segment file into the store; the first copy of a segment wins. */
@@ -88,7 +131,7 @@ export class SegmentStore {
     } finally {
       this.#putting.delete(key);
     }
-    const segment = { path: target, size: info.size, etag: `"${info.ino.toString(36)}-${info.size.toString(36)}-${Math.round(info.mtimeMs).toString(36)}"` };
+    const segment = { path: target, size: info.size, etag: etagOf(info) };
     this.#segments.set(key, segment);
     this.#bytes += info.size;
     this.#settle(key, segment);
@@ -203,9 +246,22 @@ export class SegmentStore {
     change?.resolve();
   }
 
+  /**
+   * Fails every wait and lets the init writes under way finish; the files stay for the next
+   * process. Idempotent, never rejects.
+   */
+  close(error: Error): Promise<void> {
+    this.#closing ??= (async () => {
+      this.failWaits(error);
+      await Promise.all([...this.#writing]);
+    })();
+    return this.#closing;
+  }
+
+  /** Closes the store and removes its folder: for a title whose segments must not be kept. */
   async destroy(error: Error): Promise<void> {
     this.#destroyed = true;
-    this.failWaits(error);
+    await this.close(error);
     this.#segments.clear();
     this.#bytes = 0;
     await rm(this.dir, { recursive: true, force: true });
@@ -236,10 +292,6 @@ export class SegmentStore {
       throw error;
     });
   }
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 function segmentKey(renditionId: string, index: number): string {

@@ -10,6 +10,8 @@ import type { Metrics } from '../metrics.js';
 import { planTitle, type TitlePlan } from '../media/plan.js';
 import { openMediaSource, type MediaSource, type SourceDeps } from '../media/source.js';
 import { StoreBudget } from '../segment/budget.js';
+import { StoreRoot } from '../segment/store-root.js';
+import { SegmentMemory } from '../segment/memory.js';
 import { EncoderEstimator } from './estimator.js';
 import { Session } from './session.js';
 import { Title, type RunHandle, type TitleOptions } from './title.js';
@@ -21,8 +23,10 @@ import { Title, type RunHandle, type TitleOptions } from './title.js';
 const DEPARTURE_STOP_WAIT_MS = 3000;
 
 export interface RegistryOptions extends TitleOptions {
-  /** This server instance's folder in WORK_DIR: `store/` and `runs/` go below it. */
+  /** This server instance's own folder in WORK_DIR: `runs/` and `tmp/` go below it. */
   instanceDir: string;
+  /** WORK_DIR/store: every title's segments, shared by every instance and kept across restarts. */
+  storeDir: string;
   segmentSeconds: number;
   /** Short sides of the video ladder's rungs (VIDEO_LADDER). */
   ladder: readonly number[];
@@ -32,6 +36,8 @@ export interface RegistryOptions extends TitleOptions {
   /** A session idle this long is forgotten entirely (its state; segments stay in the store). */
   sessionExpireMs: number;
   cacheMaxBytes: number;
+  /** Bytes of recently served segments kept in memory (0: none). */
+  memoryCacheMaxBytes: number;
 }
 
 export interface CreateSessionRequest {
@@ -52,6 +58,9 @@ export class SessionRegistry {
   /** Cold start and speed per rendition id (a 360p run and a 1080p one are not alike). */
   readonly #estimators = new Map<string, EncoderEstimator>();
   readonly budget: StoreBudget;
+  /** Every title's store, one per key: opened at start (restore()) or on a title's first session. */
+  readonly stores: StoreRoot;
+  readonly memory: SegmentMemory;
   #closing: Promise<void> | undefined;
 
   constructor(options: RegistryOptions, source: SourceDeps, metrics: Metrics, log: Logger) {
@@ -59,8 +68,10 @@ export class SessionRegistry {
     this.#source = source;
     this.#metrics = metrics;
     this.#log = log;
+    this.memory = new SegmentMemory(options.memoryCacheMaxBytes);
     this.budget = new StoreBudget(options.cacheMaxBytes, (store, renditionId, index) =>
       this.#titles.get(store.key)?.isPinned(renditionId, index) ?? false, () => metrics.evictions.inc());
+    this.stores = new StoreRoot({ root: options.storeDir, tmpDir: path.join(options.instanceDir, 'tmp'), budget: this.budget, metrics, log });
     const every = Math.max(250, Math.min(30_000, Math.floor(options.sessionIdleMs / 4)));
     this.#sweeper = setInterval(() => this.sweepIdle(), every);
     this.#sweeper.unref();
@@ -88,7 +99,7 @@ export class SessionRegistry {
     const startIndex = plan.timeline.indexAt(request.startSeconds ?? 0);
     // randomUUID: 122 random bits, as ids must not be guessable.
     const id = randomUUID();
-    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget }, this.#log.child({ session: id }));
+    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
     this.#log.info('session opened', { session: id, media: source.relative, segments: plan.timeline.count, startIndex });
     return session;
@@ -99,16 +110,16 @@ export class SessionRegistry {
   #openTitle(key: string, source: MediaSource, plan: TitlePlan): Promise<Title> {
     let pending = this.#opening.get(key);
     if (!pending) {
-      const title = new Title(key, source, plan, {
-        storeDir: path.join(this.#options.instanceDir, 'store', key),
-        runsDir: path.join(this.#options.instanceDir, 'runs'),
-        options: this.#options,
-        estimatorFor: (renditionId) => this.estimatorFor(renditionId),
-        budget: this.budget,
-        metrics: this.#metrics,
-        log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
-      });
-      pending = title.store.open().then(() => {
+      pending = this.stores.open(key).then((store) => {
+        const title = new Title(key, source, plan, {
+          store,
+          runsDir: path.join(this.#options.instanceDir, 'runs'),
+          options: this.#options,
+          estimatorFor: (renditionId) => this.estimatorFor(renditionId),
+          budget: this.budget,
+          metrics: this.#metrics,
+          log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
+        });
         this.#titles.set(key, title);
         return title;
       });
@@ -182,6 +193,7 @@ export class SessionRegistry {
       this.#sessions.clear();
       await Promise.all(this.titles.map((t) => t.close('server closing')));
       this.#titles.clear();
+      await this.stores.close(new SeekwellError('SHUTTING_DOWN', 'the server is shutting down'));
     })();
     return this.#closing;
   }

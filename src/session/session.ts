@@ -1,13 +1,13 @@
 // One viewer: where it is in the title (its frontier, from requests and CMCD), how long its
 // requests waited, and its restarts. The title decides which run serves it.
 import { setMaxListeners } from 'node:events';
-import type { FileHandle } from 'node:fs/promises';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { EncodedRendition, Rendition, TextRendition } from '../media/plan.js';
 import { indexOf, numberOf } from '../media/timeline.js';
 import type { Metrics } from '../metrics.js';
 import type { StoreBudget } from '../segment/budget.js';
+import type { SegmentBody, SegmentMemory } from '../segment/memory.js';
 import type { StoredSegment } from '../segment/store.js';
 import type { Cmcd } from './cmcd.js';
 import type { RestartReason } from './policy.js';
@@ -18,11 +18,13 @@ export interface SessionOptions {
   metrics: Metrics;
   /** Told when a stored segment's file turns out to be gone. */
   budget: Pick<StoreBudget, 'forget'>;
+  /** Bytes of recently served segments. */
+  memory: Pick<SegmentMemory, 'read'>;
 }
 
-/** A stored segment with its file open: the caller streams from `handle` and closes it. */
+/** A stored segment with its bytes: in memory, or its file open (the caller streams and closes it). */
 export interface OpenSegment extends StoredSegment {
-  handle: FileHandle;
+  body: SegmentBody;
 }
 
 const WAIT_SAMPLES = 200;
@@ -130,15 +132,16 @@ export class Session implements Viewer {
     return segment;
   }
 
-  // Never resolves with a file gone from disk: such a segment is dropped from the store and the
-  // budget, logged, and then made again (or waited for) like any segment not stored.
+  // Never resolves with a file gone from disk (unless its bytes are still in memory, which are the
+  // stored bytes): such a segment is dropped from the store and the budget, logged, and then made
+  // again (or waited for) like any segment not stored.
   async #open(rendition: EncodedRendition, index: number, signal: AbortSignal): Promise<OpenSegment> {
     const { store } = this.title;
     for (;;) {
       signal.throwIfAborted();
       const segment = await this.title.segment(this, rendition, index, signal);
-      const handle = await store.openSegment(segment);
-      if (handle) return { ...segment, handle };
+      const body = await this.#options.memory.read(store, segment);
+      if (body) return { ...segment, body };
       if (store.drop(rendition.id, index, segment)) {
         this.#options.budget.forget(store, rendition.id, index);
         this.#log.warn('stored segment file gone: making it again', { rendition: rendition.id, segment: numberOf(index), path: segment.path });

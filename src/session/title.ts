@@ -1,16 +1,16 @@
-// One title: a source file with one set of encoding settings. Owns the segment store every
-// rendition shares and one production per rendition, made on that rendition's first request (a
-// rendition nobody asks for costs nothing). A viewer watches one rendition of each kind: asking
-// for another video (a quality switch) or audio (a language switch) rendition leaves the previous
-// one (once it has not been asked for in a while), whose runs then stop unless another viewer or
-// a waiting request still needs them.
+// One title: a source file with one set of encoding settings. Uses the segment store every
+// rendition shares (opened by the registry; it outlives the title) and owns one production per
+// rendition, made on that rendition's first request (a rendition nobody asks for costs nothing).
+// A viewer watches one rendition of each kind: asking for another video (a quality switch) or
+// audio (a language switch) rendition leaves the previous one (once it has not been asked for in
+// a while), whose runs then stop unless another viewer or a waiting request still needs them.
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { findRendition, type EncodedRendition, type Rendition, type TitlePlan } from '../media/plan.js';
 import type { MediaSource } from '../media/source.js';
 import type { StoreBudget } from '../segment/budget.js';
-import { SegmentStore, type StoredSegment } from '../segment/store.js';
+import type { SegmentStore, StoredSegment } from '../segment/store.js';
 import type { EncoderEstimator } from './estimator.js';
 import { RenditionProduction, windowSegments, type RunHandle, type TitleOptions, type Viewer } from './production.js';
 import { TextTracks } from './text-tracks.js';
@@ -18,7 +18,8 @@ import { TextTracks } from './text-tracks.js';
 export type { RunHandle, TitleOptions, Viewer } from './production.js';
 
 export interface TitleDeps {
-  storeDir: string;
+  /** The title's store, already open: one per title key in a process, kept when the title closes. */
+  store: SegmentStore;
   runsDir: string;
   options: TitleOptions;
   /** Cold start and speed per rendition id, shared by every title on this machine. */
@@ -49,10 +50,7 @@ export class Title {
     this.source = source;
     this.plan = plan;
     this.#deps = deps;
-    this.store = new SegmentStore(key, deps.storeDir, (renditionId, index, size) => {
-      deps.metrics.segmentsEncoded.inc();
-      deps.budget.add(this.store, renditionId, index, size);
-    });
+    this.store = deps.store;
     this.text = new TextTracks({ plan, ffmpegPath: deps.options.ffmpegPath, launcher: deps.options.launcher, log: deps.log });
   }
 
@@ -110,12 +108,15 @@ export class Title {
     await Promise.all(this.productions.map((p) => p.settled()));
   }
 
-  /** Stops every run and forgets the title's segments. Idempotent, never rejects. */
+  /**
+   * Stops every run and fails the requests still waiting. The segments stay on disk (and in the
+   * budget): the next process, or the next session on this file, is served from them. Idempotent,
+   * never rejects.
+   */
   async close(reason: string): Promise<void> {
     this.text.close(reason);
     await Promise.all(this.productions.map((p) => p.close(reason)));
-    this.#deps.budget.dropStore(this.store);
-    await this.store.destroy(new SeekwellError('SESSION_CLOSED', `closed: ${reason}`));
+    this.store.failWaits(new SeekwellError('SESSION_CLOSED', `closed: ${reason}`));
   }
 
   // The viewer now watches this rendition. Another of the same kind it has not asked for in a

@@ -179,6 +179,22 @@ describe('library and sessions', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('range');
   });
+
+  // Bytes are written to node directly, past Hono's response: each answer must still carry CORS
+  // headers exactly once (a second copy reads "*, *" and browsers refuse it).
+  it('sends CORS headers once on manifests, inits, segments, JSON and errors', async () => {
+    const { id } = await createSession(srv.base, 'clip.mp4');
+    const paths = [
+      `/sessions/${id}/stream.mpd`, `/sessions/${id}/video-360p.m3u8`, `/sessions/${id}/init/video-360p.mp4`,
+      `/sessions/${id}/segments/video-360p-00001.m4s`, `/api/sessions/${id}`, `/sessions/${id}/segments/video-360p-00099.m4s`,
+    ];
+    const answers = await Promise.all(paths.map(async (p) => {
+      const response = await fetch(`${srv.base}${p}`, { headers: { Origin: 'https://player.example' } });
+      await response.arrayBuffer();
+      return [p, response.status, response.headers.get('access-control-allow-origin'), response.headers.get('access-control-expose-headers')?.includes('Content-Range')];
+    }));
+    expect(answers).toEqual(paths.map((p) => [p, p.endsWith('00099.m4s') ? 404 : 200, '*', true]));
+  });
 });
 
 describe('a session', () => {

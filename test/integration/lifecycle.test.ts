@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../support/media.js';
-import { createSession, fetchBytes, processAlive, sessionStatus, startTestServer, type SessionUrls, type TestServer } from '../support/server.js';
+import { createSession, fetchBytes, processAlive, sessionStatus, startServerProcess, startTestServer, type ServerProcess, type SessionUrls, type TestServer } from '../support/server.js';
 import { inspectSegment } from '../support/verify.js';
 
 let media: string;
@@ -59,7 +59,7 @@ describe('process lifecycle', () => {
     const response = await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
     expect(response.status).toBe(204);
     expect(pids.filter(processAlive)).toEqual([]);
-    expect(await readdir(path.join(srv.workDir, 'instances', String(process.pid), 'runs'))).toEqual([]);
+    expect(await readdir(path.join(srv.server.instanceDir, 'runs'))).toEqual([]);
     expect((await fetch(`${srv.base}/api/sessions/${session.id}`)).status).toBe(404);
   });
 
@@ -106,28 +106,14 @@ describe('process lifecycle', () => {
 });
 
 describe('the server process', () => {
-  async function startMain(workDir: string): Promise<{ child: ReturnType<typeof spawn>; base: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, PORT: '0', MEDIA_DIR: media, WORK_DIR: workDir, LOG_LEVEL: 'info', COPY: 'never' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    const base = await new Promise<string>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
-        log += chunk.toString();
-        const match = /"url":"(http:[^"]+)"/.exec(log);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
-    });
-    return { child, base };
+  function startMain(workDir: string): Promise<ServerProcess> {
+    return startServerProcess({ MEDIA_DIR: media, WORK_DIR: workDir });
   }
 
   it('exits with code 0 on SIGTERM and leaves no child behind', async () => {
     const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-main-'));
-    const { child, base } = await startMain(workDir);
+    const { child, base, exited } = await startMain(workDir);
     const { pids } = await startPlaying(base);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(pids.filter(processAlive)).toEqual([]);

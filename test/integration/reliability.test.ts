@@ -202,7 +202,8 @@ describe('a stored segment whose file vanished (defect 3)', () => {
 
   beforeAll(async () => {
     const log = createLogger('warn', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-    srv = await startTestServer({ MEDIA_DIR: media }, { log });
+    // Nothing kept in memory: a segment in memory is served from there even once its file is gone.
+    srv = await startTestServer({ MEDIA_DIR: media, MEMORY_CACHE_MAX_BYTES: '0' }, { log });
   });
 
   afterAll(async () => {
@@ -210,7 +211,7 @@ describe('a stored segment whose file vanished (defect 3)', () => {
   });
 
   async function storedFile(name: string): Promise<string> {
-    const storeRoot = path.join(srv.workDir, 'instances', String(process.pid), 'store');
+    const storeRoot = path.join(srv.workDir, 'store');
     const [title] = await readdir(storeRoot);
     return path.join(storeRoot, title!, name);
   }
@@ -244,7 +245,7 @@ describe('a stored segment whose file vanished (defect 3)', () => {
 
   // This process's open descriptors on files in the store (the test server runs in it).
   async function openStoreFiles(): Promise<string[]> {
-    const storeRoot = path.join(srv.workDir, 'instances', String(process.pid), 'store');
+    const storeRoot = path.join(srv.workDir, 'store');
     const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
     return targets.filter((t) => t.startsWith(storeRoot));
   }

@@ -1,4 +1,5 @@
 // Starts a real Seekwell server in process on port 0, on a temp WORK_DIR.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,37 @@ export async function startTestServer(env: Record<string, string>, options: Part
       await rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  base: string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  /** Everything it logged so far. */
+  log(): string;
+}
+
+/**
+ * Starts `src/main.ts` as its own process (real signals, a real exit code) on port 0 with COPY
+ * never; resolves once it listens.
+ */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /"url":"(http:[^"]+)"/.exec(log);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`server exited with ${code}: ${log}`)));
+  });
+  return { child, base, exited, log: () => log };
 }
 
 export interface SessionUrls {

@@ -80,6 +80,7 @@ describe('loadConfig', () => {
       COPY: 'never',
       BUFFER_AHEAD_SECONDS: '12.5',
       CACHE_MAX_BYTES: '1048576',
+      MEMORY_CACHE_MAX_BYTES: '0',
       SEEK_POLICY: 'never-restart',
       SEGMENT_WAIT_MS: '100',
       SESSION_IDLE_MS: '86400000',
@@ -98,6 +99,7 @@ describe('loadConfig', () => {
       copy: 'never',
       bufferAheadSeconds: 12.5,
       cacheMaxBytes: 1_048_576,
+      memoryCacheMaxBytes: 0,
       seekPolicy: 'never-restart',
       segmentWaitMs: 100,
       sessionIdleMs: 86_400_000,
@@ -124,6 +126,7 @@ describe('loadConfig', () => {
 
   it.each([
     ['PORT', 'abc', 'PORT: expected an integer from 0 to 65535, got "abc"'],
+    ['MEMORY_CACHE_MAX_BYTES', '-1', `MEMORY_CACHE_MAX_BYTES: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got "-1"`],
     ['CACHE_MAX_BYTES', '2GiB', `CACHE_MAX_BYTES: expected an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got "2GiB"`],
     ['PORT', '65536', 'PORT: expected an integer from 0 to 65535, got "65536"'],
     ['PORT', '8080x', 'PORT: expected an integer from 0 to 65535, got "8080x"'],

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Metrics, type Gauges } from '../../src/metrics.js';
 
-const gauges: Gauges = { sessions: 3, runs: 2, pausedRuns: 1, storeBytes: 123456789 };
+const gauges: Gauges = { sessions: 3, runs: 2, pausedRuns: 1, storeBytes: 123456789, memoryCacheBytes: 4096 };
 
 // A line of the text exposition format as Seekwell writes it: a comment or one sample.
 const LINE = /^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{[^}]*\})? [0-9.e+-]+)$/;
@@ -29,10 +29,12 @@ const TYPES: Record<string, string> = {
   seekwell_runs: 'gauge',
   seekwell_runs_paused: 'gauge',
   seekwell_store_bytes: 'gauge',
+  seekwell_memory_cache_bytes: 'gauge',
   seekwell_restarts_total: 'counter',
   seekwell_runs_started_total: 'counter',
   seekwell_segments_served_total: 'counter',
   seekwell_segments_encoded_total: 'counter',
+  seekwell_segments_restored_total: 'counter',
   seekwell_store_evictions_total: 'counter',
   seekwell_segment_wait_seconds: 'histogram',
 };
@@ -87,6 +89,7 @@ describe('Metrics', () => {
     expect(s.get('seekwell_runs')).toBe(2);
     expect(s.get('seekwell_runs_paused')).toBe(1);
     expect(s.get('seekwell_store_bytes')).toBe(123456789);
+    expect(s.get('seekwell_memory_cache_bytes')).toBe(4096);
   });
 
   it('renders an unlabelled counter that was never incremented as 0', () => {

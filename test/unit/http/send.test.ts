@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { SeekwellError } from '../../../src/errors.js';
-import { bufferBody, IMMUTABLE, parseRange, sendBytes } from '../../../src/http/send.js';
+import { IMMUTABLE, parseRange, planReply, replyResponse, type RequestLike } from '../../../src/http/send.js';
 
 // The SeekwellError parseRange throws, or a failed expectation when it does not throw.
 function rangeError(header: string, size: number): SeekwellError {
@@ -55,17 +55,16 @@ describe('parseRange', () => {
 const BYTES = Buffer.from('0123456789abcdefghij');
 const ETAG = '"abc-14"';
 
-function send(headers: Record<string, string> = {}, method = 'GET'): Response {
-  return sendBytes({
-    request: new Request('http://seekwell.test/segments/video-720p-00001.m4s', { method, headers }),
-    contentType: 'video/mp4',
-    etag: ETAG,
-    size: BYTES.length,
-    body: bufferBody(BYTES),
-  });
+function requestLike(request: Request): RequestLike {
+  return { method: request.method, header: (name) => request.headers.get(name) ?? undefined };
 }
 
-describe('sendBytes', () => {
+function send(headers: Record<string, string> = {}, method = 'GET'): Response {
+  const request = new Request('http://seekwell.test/segments/video-720p-00001.m4s', { method, headers });
+  return replyResponse(planReply(requestLike(request), { contentType: 'video/mp4', etag: ETAG, size: BYTES.length }), BYTES);
+}
+
+describe('planReply + replyResponse', () => {
   it('sends the whole body with length, ranges, validator and immutable caching', async () => {
     const response = send();
     expect(response.status).toBe(200);
@@ -128,26 +127,20 @@ describe('sendBytes', () => {
   });
 });
 
-describe('bufferBody', () => {
-  it('returns the inclusive slice of the buffer', () => {
-    const body = bufferBody(BYTES);
-    expect(Buffer.from(body({ start: 0, end: 0 }) as Uint8Array).toString()).toBe('0');
-    expect(Buffer.from(body({ start: 3, end: 6 }) as Uint8Array).toString()).toBe('3456');
-    expect(Buffer.from(body({ start: 0, end: 19 }) as Uint8Array).toString()).toBe(BYTES.toString());
-  });
-
-  it('copies the bytes so the body does not alias the stored buffer', () => {
+describe('replyResponse from memory', () => {
+  it('copies the bytes so the body does not alias the stored buffer', async () => {
     const bytes = Buffer.from('abcd');
-    const slice = bufferBody(bytes)({ start: 0, end: 3 }) as Uint8Array;
+    const request = new Request('http://seekwell.test/x');
+    const response = replyResponse(planReply(requestLike(request), { contentType: 'video/mp4', etag: ETAG, size: 4 }), bytes);
     bytes[0] = 0x7a;
-    expect(Buffer.from(slice).toString()).toBe('abcd');
+    expect(await response.text()).toBe('abcd');
   });
 });
 
 describe('conditional requests', () => {
   const request = (inm: string): Request => new Request('http://x/seg', { headers: { 'If-None-Match': inm } });
   const sendWith = (inm: string): Response =>
-    sendBytes({ request: request(inm), contentType: 'video/mp4', etag: '"abc"', size: BYTES.length, body: bufferBody(BYTES) });
+    replyResponse(planReply(requestLike(request(inm)), { contentType: 'video/mp4', etag: '"abc"', size: BYTES.length }), BYTES);
 
   it.each(['"abc"', 'W/"abc"', '"zzz", "abc"', '*'])('answers 304 to If-None-Match %s', (inm) => {
     expect(sendWith(inm).status).toBe(304);

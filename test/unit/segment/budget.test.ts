@@ -193,6 +193,24 @@ describe('StoreBudget', () => {
     expect(b.evicted).toEqual([]);
   });
 
+  it('counts segments found on disk least recently used first, and evicts down to the budget before resolving', async () => {
+    const budget = new StoreBudget(250, nothingPinned);
+    const a = fakeStore('a');
+    const b = fakeStore('b');
+    await budget.restore([
+      { store: b, renditionId: 'video', index: 0, size: 100, usedAtMs: 3000 },
+      { store: a, renditionId: 'video', index: 1, size: 100, usedAtMs: 2000 },
+      { store: a, renditionId: 'audio', index: 0, size: 100, usedAtMs: 1000 },
+    ]);
+    expect(a.evicted).toEqual(['audio/0']);
+    expect(b.evicted).toEqual([]);
+    expect(budget.bytes).toBe(200);
+    // What is made afterwards is more recent than anything found.
+    budget.add(b, 'video', 1, 100);
+    await settled(budget);
+    expect(a.evicted).toEqual(['audio/0', 'video/1']);
+  });
+
   it('keeps the same rendition and index of two stores apart', async () => {
     const budget = new StoreBudget(100, nothingPinned);
     const a = fakeStore('a');

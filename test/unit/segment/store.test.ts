@@ -1,8 +1,10 @@
-import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
+import { createLogger } from '../../../src/log.js';
 import { abortable, SegmentStore } from '../../../src/segment/store.js';
+import { box, initSegment, largeBox, mediaSegment } from '../../support/mp4-build.js';
 
 let scratch = '';
 let store: SegmentStore;
@@ -197,6 +199,17 @@ describe('SegmentStore', () => {
     expect(store.waitingIndexes('video-720p')).toEqual([]);
   });
 
+  it('keeps its files when closed, rejects waiters, and lets a later store find them', async () => {
+    await store.putSegment('video-720p', 0, await runFile('zero'));
+    const wait = store.waitForSegment('video-720p', 1, never());
+    const error = new Error('server closing');
+    const rejected = expect(wait).rejects.toBe(error);
+    await store.close(error);
+    await store.close(error);
+    await rejected;
+    expect(await readFile(join(store.dir, 'video-720p-00001.m4s'), 'utf8')).toBe('zero');
+  });
+
   it('removes its directory and rejects waiters when destroyed', async () => {
     await store.putSegment('video-720p', 0, await runFile('zero'));
     const wait = store.waitForSegment('video-720p', 1, never());
@@ -307,5 +320,128 @@ describe('SegmentStore: files gone from disk', () => {
     await store.destroy(new Error('closed'));
     await expect(store.putSegment('video-720p', 0, await runFile('late'))).rejects.toThrow();
     await expect(access(store.dir)).rejects.toThrow();
+  });
+});
+
+// Issue 11, part 3: the store folder outlives the process, so a restarted server starts warm.
+describe('SegmentStore: opening a folder an earlier process filled', () => {
+  let dir = '';
+  let tmp = '';
+  let logged: Record<string, unknown>[] = [];
+
+  beforeEach(() => {
+    dir = join(scratch, 'kept');
+    tmp = join(scratch, 'instance-tmp');
+    logged = [];
+  });
+
+  function reopen(): SegmentStore {
+    const log = createLogger('warn', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+    return new SegmentStore('title-key', dir, () => {}, { tmpDir: tmp, log });
+  }
+
+  async function put(name: string, bytes: Buffer | string, mtimeSeconds?: number): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, name), bytes);
+    if (mtimeSeconds !== undefined) await utimes(join(dir, name), mtimeSeconds, mtimeSeconds);
+  }
+
+  it('indexes the whole segments already in its folder, with their sizes and ETags, oldest first', async () => {
+    const video = mediaSegment(5000);
+    const audio = mediaSegment(700);
+    await put('video-720p-00002.m4s', video, 2_000_000_000);
+    await put('audio-1-6ch-00001.m4s', audio, 1_000_000_000);
+    const reopened = reopen();
+    const found = await reopened.open();
+    expect(found.map((s) => [s.renditionId, s.index, s.size])).toEqual([['audio-1-6ch', 0, audio.length], ['video-720p', 1, video.length]]);
+    const segment = reopened.getSegment('video-720p', 1)!;
+    expect(segment).toEqual({ path: join(dir, 'video-720p-00002.m4s'), size: video.length, etag: expect.stringMatching(/^"[^"]+"$/) });
+    const { ino, size, mtimeMs } = await stat(segment.path);
+    expect(segment.etag).toBe(`"${ino.toString(36)}-${size.toString(36)}-${Math.round(mtimeMs).toString(36)}"`);
+    expect(reopened.indexes('video-720p')).toEqual([1]);
+    expect(reopened.indexes('audio-1-6ch')).toEqual([0]);
+    expect(reopened.bytesOnDisk).toBe(video.length + audio.length);
+    expect(await reopened.waitForSegment('video-720p', 1, never())).toBe(segment);
+    // Opening twice indexes nothing twice.
+    expect(await reopened.open()).toEqual([]);
+    expect(reopened.bytesOnDisk).toBe(video.length + audio.length);
+  });
+
+  it('accepts a segment with 64-bit box sizes', async () => {
+    await put('video-720p-00001.m4s', Buffer.concat([box('moof'), largeBox('mdat', Buffer.alloc(300))]));
+    const reopened = reopen();
+    await reopened.open();
+    expect(reopened.getSegment('video-720p', 0)?.size).toBe(8 + 16 + 300);
+  });
+
+  it('deletes a segment cut in the middle of its mdat, garbage under a segment name, and one without media, saying why', async () => {
+    const whole = mediaSegment(4000);
+    await put('video-720p-00001.m4s', whole);
+    await put('video-720p-00002.m4s', whole.subarray(0, whole.length - 1500));
+    await put('video-720p-00003.m4s', 'this is not an mp4 segment at all');
+    await put('video-720p-00004.m4s', initSegment());
+    await put('video-720p-00005.m4s', '');
+    const reopened = reopen();
+    await reopened.open();
+    expect(reopened.indexes('video-720p')).toEqual([0]);
+    expect(reopened.bytesOnDisk).toBe(whole.length);
+    expect((await readdir(dir)).sort()).toEqual(['video-720p-00001.m4s']);
+    const reasons = Object.fromEntries(logged.filter((r) => r.level === 'warn').map((r) => [String(r.path).slice(dir.length + 1), String(r.reason)]));
+    expect(reasons).toEqual({
+      'video-720p-00002.m4s': 'its "mdat" box ends 1500 bytes past the end of the file',
+      'video-720p-00003.m4s': expect.stringContaining('past the end of the file'),
+      'video-720p-00004.m4s': 'no moof box',
+      'video-720p-00005.m4s': 'no moof box',
+    });
+  });
+
+  it('loads a whole init file into memory and deletes a cut one', async () => {
+    const init = initSegment();
+    await put('init-video-720p.mp4', init);
+    await put('init-audio-1.mp4', init.subarray(0, init.length - 10));
+    const reopened = reopen();
+    await reopened.open();
+    expect(reopened.getInit('video-720p')).toEqual(init);
+    expect(reopened.getInit('audio-1')).toBeUndefined();
+    await expect(access(join(dir, 'init-audio-1.mp4'))).rejects.toThrow();
+    expect(logged.some((r) => String(r.path).endsWith('init-audio-1.mp4'))).toBe(true);
+    // A loaded init is the one served: a later one from a run is ignored.
+    reopened.setInit('video-720p', initSegment(0x22));
+    expect(reopened.getInit('video-720p')).toEqual(init);
+  });
+
+  it('leaves files and folders it does not know alone', async () => {
+    const unknown = ['README.txt', 'text-1-00001.vtt', 'video-720p-1.m4s', 'video-720p.mp4', 'init-video-720p.mp4.1a2b.tmp'];
+    for (const name of unknown) await put(name, 'not ours');
+    await mkdir(join(dir, 'video-720p-00009.m4s'));
+    const reopened = reopen();
+    expect(await reopened.open()).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual([...unknown, 'video-720p-00009.m4s'].sort());
+    expect(logged).toEqual([]);
+  });
+
+  it('writes the first init of a rendition into its folder, through its temp folder, and keeps later ones out', async () => {
+    const writer = reopen();
+    await writer.open();
+    const first = initSegment(0x01);
+    writer.setInit('video-720p', first);
+    writer.setInit('video-720p', initSegment(0x02));
+    await writer.close(new Error('closing'));
+    expect(await readFile(join(dir, 'init-video-720p.mp4'))).toEqual(first);
+    expect(await readdir(tmp)).toEqual([]);
+    const reader = reopen();
+    await reader.open();
+    expect(reader.getInit('video-720p')).toEqual(first);
+  });
+
+  it('serves a segment from a reopened folder with the same ETag as before', async () => {
+    const writer = reopen();
+    await writer.open();
+    const file = join(scratch, 'made.m4s');
+    await writeFile(file, mediaSegment(900));
+    await writer.putSegment('audio-1', 3, file);
+    const reader = reopen();
+    await reader.open();
+    expect(reader.getSegment('audio-1', 3)).toEqual(writer.getSegment('audio-1', 3));
   });
 });

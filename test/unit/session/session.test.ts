@@ -6,13 +6,15 @@ import { createLogger } from '../../../src/log.js';
 import { findRendition, planTitle, type EncodedRendition } from '../../../src/media/plan.js';
 import { Metrics } from '../../../src/metrics.js';
 import { StoreBudget } from '../../../src/segment/budget.js';
+import { SegmentMemory } from '../../../src/segment/memory.js';
 import { SegmentStore } from '../../../src/segment/store.js';
-import { Session } from '../../../src/session/session.js';
+import { Session, type OpenSegment } from '../../../src/session/session.js';
 import type { Title } from '../../../src/session/title.js';
 import { mediaInfo, trackAnalysis } from '../../support/media-info.js';
 
-// Session.segment hands out the segment's file already open (issue 12, defect 3): a stored
-// segment whose file vanished is dropped from the store and the budget and made again.
+// Session.segment hands out the segment's bytes from memory or its file already open (issue 12,
+// defect 3): a stored segment whose file vanished (and is not in memory) is dropped from the store
+// and the budget and made again. Most cases here keep nothing in memory, to test the disk path.
 
 let scratch = '';
 let store: SegmentStore;
@@ -57,7 +59,7 @@ beforeEach(async () => {
   logged = [];
   titleCalls = 0;
   const log = createLogger('warn', (line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-  session = new Session('s1', fakeTitle(), 0, { now: Date.now, metrics: new Metrics(), budget }, log);
+  session = new Session('s1', fakeTitle(), 0, { now: Date.now, metrics: new Metrics(), budget, memory: new SegmentMemory(0) }, log);
 });
 
 afterEach(async () => {
@@ -66,13 +68,35 @@ afterEach(async () => {
 
 const never = (): AbortSignal => new AbortController().signal;
 
+/** The segment's bytes as text; an open file is closed after reading. */
+async function textOf(segment: OpenSegment): Promise<string> {
+  if (Buffer.isBuffer(segment.body)) return segment.body.toString('utf8');
+  try {
+    return await segment.body.readFile('utf8');
+  } finally {
+    await segment.body.close();
+  }
+}
+
 describe('Session.segment', () => {
+  it('resolves with the stored segment from memory when memory is on, and still serves those bytes once the file is gone', async () => {
+    const log = createLogger('silent');
+    const remembering = new Session('s2', fakeTitle(), 0, { now: Date.now, metrics: new Metrics(), budget, memory: new SegmentMemory(1 << 20) }, log);
+    await produce(0, 'kept in memory');
+    const first = await remembering.segment('video-720p', 1, never());
+    expect(Buffer.isBuffer(first.body)).toBe(true);
+    await rm(first.path);
+    const again = await remembering.segment('video-720p', 1, never());
+    expect(again.body).toBe(first.body);
+    expect(await textOf(again)).toBe('kept in memory');
+    expect(titleCalls).toBe(2);
+  });
+
   it('resolves with the stored segment and its file open', async () => {
     await produce(0, 'segment one');
     const segment = await session.segment('video-720p', 1, never());
     expect(segment.size).toBe('segment one'.length);
-    expect(await segment.handle.readFile('utf8')).toBe('segment one');
-    await segment.handle.close();
+    expect(await textOf(segment)).toBe('segment one');
   });
 
   it('drops a stored segment whose file vanished from the store and the budget, warns, and waits for it to be made again', async () => {
@@ -92,8 +116,7 @@ describe('Session.segment', () => {
 
     await produce(0, 'made again');
     const segment = await pending;
-    expect(await segment.handle.readFile('utf8')).toBe('made again');
-    await segment.handle.close();
+    expect(await textOf(segment)).toBe('made again');
     expect(titleCalls).toBe(2);
     expect(budget.bytes).toBe('made again'.length + 'another'.length);
   });
@@ -116,8 +139,7 @@ describe('Session.segment', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await produce(0, 'the whole segment, again');
     const segment = await pending;
-    expect(await segment.handle.readFile('utf8')).toBe('the whole segment, again');
-    await segment.handle.close();
+    expect(await textOf(segment)).toBe('the whole segment, again');
     expect(await readFile(segment.path, 'utf8')).toBe('the whole segment, again');
   });
 
@@ -139,8 +161,7 @@ describe('Session.segment by rendition and number', () => {
   it('serves URL number n of any encoded rendition from content index n - 1', async () => {
     await produce(9, 'last audio segment', 'audio-1');
     const segment = await session.segment('audio-1', 10, never());
-    expect(await segment.handle.readFile('utf8')).toBe('last audio segment');
-    await segment.handle.close();
+    expect(await textOf(segment)).toBe('last audio segment');
   });
 
   it('refuses a rendition the title does not have, without asking the title for a segment', async () => {
