@@ -2,6 +2,7 @@
 // On the built-in demo clip (2 min 1080p30 -> 720p), 5 fresh sessions, medians reported.
 // Each sample: POST a session, then init + segment 1 for video and audio together (first
 // segment), then segment 25 (96 s in: a far jump that restarts the encoder).
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -15,6 +16,8 @@ const JUMP_TO = 25;
 export async function benchCoreLatency(): Promise<Record<string, unknown>> {
   const workDir = path.join(tmpdir(), 'seekwell-bench');
   const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000' });
+  // The store outlives a server (issue 11): an earlier run's segments would make this warm.
+  await rm(path.join(workDir, 'store'), { recursive: true, force: true });
   const demoStart = performance.now();
   const server = await createServer(config, { log: createLogger('warn') });
   const startupMs = performance.now() - demoStart;

@@ -5,6 +5,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { loadConfig } from '../src/config.js';
 import { DEFAULT_LADDER } from '../src/media/ladder.js';
 import { findRendition, planTitle } from '../src/media/plan.js';
 import { createProber } from '../src/media/probe.js';
@@ -15,6 +16,8 @@ import { viewerWaits, twoMinuteClip } from './latency.js';
 import { BENCH_DIR, cell, makeBenchClip, createSession, fetchPair, get, median, round, startServerProcess, summary, timed, type Scenario } from './support.js';
 
 const REPEATS = 3;
+/** The server's default segment length: the overhead is measured as a default server runs. */
+const D = loadConfig({}).segmentSeconds;
 const VIDEO = 'video-720p';
 const AUDIO = 'audio-1';
 const PACKAGER = 'node_modules/shaka-packager/bin/packager-linux-x64';
@@ -35,9 +38,9 @@ interface RenditionArgs {
  * ffmpeg's arguments for whole-title runs of the 720p video and the first audio rendition, exactly
  * as the server builds them (one run per rendition), each with another output.
  */
-async function wholeTitleArgs(file: string, output: (stream: 'video' | 'audio') => string[]): Promise<{ runs: RenditionArgs[]; seconds: number }> {
+async function wholeTitleArgs(file: string, output: (stream: 'video' | 'audio') => string[], segmentSeconds: number): Promise<{ runs: RenditionArgs[]; seconds: number }> {
   const info = await createProber('ffprobe')(file);
-  const plan = planTitle(info, await createTrackAnalyser('ffprobe', 'ffmpeg')(info, info.demuxer), { segmentSeconds: 4, ladder: DEFAULT_LADDER });
+  const plan = planTitle(info, await createTrackAnalyser('ffprobe', 'ffmpeg')(info, info.demuxer), { segmentSeconds, ladder: DEFAULT_LADDER });
   const runs = [VIDEO, AUDIO].flatMap((id): RenditionArgs[] => {
     const rendition = findRendition(plan, id);
     if (rendition === undefined) return [];
@@ -57,18 +60,18 @@ async function encodeAll(runs: RenditionArgs[]): Promise<void> {
 
 export const encodeOverhead: Scenario = async () => {
   const clip = await oneMinuteClip();
-  const { runs, seconds } = await wholeTitleArgs(path.join(clip.dir, clip.file), () => ['-f', 'null', '-']);
+  const { runs, seconds } = await wholeTitleArgs(path.join(clip.dir, clip.file), () => ['-f', 'null', '-'], D);
   const pipeline: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     // Interleaved, so both see the same machine.
     bare.push(seconds / ((await timed(() => encodeAll(runs))) / 1000));
-    const server = await startServerProcess(`overhead-${i}`, { MEDIA_DIR: clip.dir });
+    const server = await startServerProcess(`overhead-${i}`, { MEDIA_DIR: clip.dir, SEGMENT_SECONDS: String(D) });
     try {
       pipeline.push(seconds / ((await timed(async () => {
         const id = await createSession(server.base, clip.file);
         await Promise.all([get(`${server.base}/sessions/${id}/init/${VIDEO}.mp4`), get(`${server.base}/sessions/${id}/init/${AUDIO}.mp4`)]);
-        for (let n = 1; n <= seconds / 4; n++) await fetchPair(server.base, id, VIDEO, n);
+        for (let n = 1; n <= Math.ceil(seconds / D); n++) await fetchPair(server.base, id, VIDEO, n);
       })) / 1000));
     } finally {
       await server.stop();
@@ -90,7 +93,7 @@ export const naiveBaseline: Scenario = async () => {
   const clip = await twoMinuteClip();
   const work = await mkdtemp(path.join(BENCH_DIR, 'naive-'));
   try {
-    const { runs } = await wholeTitleArgs(path.join(clip.dir, clip.file), (stream) => ['-f', 'mpegts', `file:${path.join(work, `${stream}.ts`)}`]);
+    const { runs } = await wholeTitleArgs(path.join(clip.dir, clip.file), (stream) => ['-f', 'mpegts', `file:${path.join(work, `${stream}.ts`)}`], 4);
     const encodeMs = await timed(() => encodeAll(runs));
     const packageMs = await timed(() => Promise.all(runs.map((r) =>
       execa(path.resolve(PACKAGER), packagerArgs(`${r.stream}.ts`, [{ stream: r.stream, dir: r.stream }], 4), { cwd: work }))));

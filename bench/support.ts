@@ -17,7 +17,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `src/main.ts` with `env` (COPY=never unless `env` says otherwise) on a fresh WORK_DIR; resolves once it listens. */
+/** Starts `src/main.ts` with `env` (COPY=never, SEGMENT_SECONDS=4 unless `env` says otherwise) on a fresh WORK_DIR; resolves once it listens. */
 /**
  * A Seekwell child process on WORK_DIR `work/<name>`, emptied at start and removed at stop, unless
  * it shares the WORK_DIR of the live server `sharesWorkOf` (whose stop removes it).
@@ -26,8 +26,9 @@ export async function startServerProcess(name: string, env: Record<string, strin
   const workDir = path.join(BENCH_DIR, 'work', sharesWorkOf ?? name);
   if (!sharesWorkOf) await rm(workDir, { recursive: true, force: true });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    // COPY=never by default: the scenarios measure the encode path, comparable with earlier runs.
-    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', COPY: 'never', ...env },
+    // COPY=never and 4 s segments by default: the scenarios measure the encode path, comparable
+    // with earlier runs (`startup` compares segment lengths, `encode-overhead` runs the default).
+    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -71,7 +71,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: readHost(r),
     mediaDir: readMediaDir(r),
     workDir: resolve(raw(r, 'WORK_DIR') ?? join(tmpdir(), 'seekwell')),
-    segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 4, 1, 30),
+    segmentSeconds: readInteger(r, 'SEGMENT_SECONDS', 2, 1, 30),
     videoLadder: readLadder(r),
     copy: readChoice(r, 'COPY', COPY_MODES, 'auto'),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),

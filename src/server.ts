@@ -39,8 +39,8 @@ export interface SeekwellServer {
   close(): Promise<void>;
 }
 
-/** Longest single run (~100 min at 4 s): bounds ffmpeg's key-frame list. */
-const MAX_RUN_SEGMENTS = 1500;
+/** Longest single run: bounds ffmpeg's key-frame list (3,000 entries at 2 s segments). */
+const MAX_RUN_SECONDS = 6000;
 
 export async function createServer(config: Config, options: ServerOptions): Promise<SeekwellServer> {
   const { log } = options;
@@ -68,7 +68,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     ffmpegPath: config.ffmpegPath,
     packagerPath: config.packagerPath,
     launcher: versions.launcher,
-    maxRunSegments: MAX_RUN_SEGMENTS,
+    maxRunSegments: Math.ceil(MAX_RUN_SECONDS / config.segmentSeconds),
     now: options.now ?? Date.now,
   }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')),
     analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath),

@@ -196,6 +196,12 @@ export class SegmentStore {
     await unlink(segment.path).catch(() => {});
   }
 
+  /** True while a request waits for a segment or init of another rendition than `renditionId`. */
+  isOtherWaited(renditionId: string): boolean {
+    for (const key of this.#waits.keys()) if (parseKey(key).renditionId !== renditionId) return true;
+    return false;
+  }
+
   /** True while at least one request waits for this rendition's init segment. */
   isInitWaited(renditionId: string): boolean {
     return this.#waits.has(initKey(renditionId));

@@ -36,6 +36,8 @@ export interface ProductionDeps {
   estimator: EncoderEstimator;
   metrics: Metrics;
   log: Logger;
+  /** Reconciles every rendition of the title: a run that advanced may end another's wait. */
+  reconcileTitle: () => void;
 }
 
 /** What a title needs to know of a session. */
@@ -157,9 +159,13 @@ export class RenditionProduction {
   /**
    * Brings every run in line with its viewers: paused once a full window ahead of the furthest
    * frontier attached to it, running otherwise, stopped when nobody watches or waits on it.
+   * A run nobody waits on also pauses, once a segment ahead of its viewers, while a request waits
+   * on another rendition of the title: on 2 cores, an audio run racing to fill its window took
+   * half the CPU from the video run making the segment a player was waiting for (bench startup).
    */
   reconcile(): void {
     const waiting = this.#store.waitingIndexes(this.rendition.id);
+    const othersWait = this.#store.isOtherWaited(this.rendition.id);
     for (const handle of this.#runs) {
       const run = handle.run;
       if (!run) continue;
@@ -172,7 +178,8 @@ export class RenditionProduction {
         continue;
       }
       const frontier = Math.max(handle.range.startIndex, ...viewers.map((v) => v.frontier ?? handle.range.startIndex));
-      if (!waited && run.producedIndex >= frontier + this.windowSegments) run.pause();
+      const ahead = run.producedIndex - frontier;
+      if (!waited && (ahead >= this.windowSegments || (othersWait && ahead >= 1))) run.pause();
       else run.resume();
     }
   }
@@ -275,7 +282,7 @@ export class RenditionProduction {
       for (const [viewer, h] of this.#attached) if (h === handle) this.#attached.set(viewer, other);
       void this.#stop(handle, `merged into run ${other.id}`);
     }
-    this.reconcile();
+    this.#deps.reconcileTitle();
   }
 
   async #stop(handle: RunHandle, reason: string): Promise<void> {

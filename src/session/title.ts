@@ -139,6 +139,7 @@ export class Title {
       production = new RenditionProduction(rendition, {
         store: this.store, source: this.source, plan: this.plan, runsDir, options,
         estimator: estimatorFor(rendition.id), metrics, log: log.child({ rendition: rendition.id }),
+        reconcileTitle: () => this.reconcile(),
       }, () => `${this.key.slice(0, 8)}-${++this.#seq}`);
       this.#productions.set(rendition.id, production);
     }

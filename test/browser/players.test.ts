@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { makeClip } from '../support/media.js';
 import { createSession, startTestServer, type TestServer } from '../support/server.js';
 import { launchChromium, servePlayerPage, waitForPlayer as waitFor } from './support/browser.js';
@@ -31,7 +32,8 @@ beforeAll(async () => {
   for (const p of PLAYERS) for (let i = 0; i < RUNS; i++) await copyFile(path.join(media, 'clip.mp4'), path.join(media, `${p.kind}-${i}.mp4`));
   // One rung, as before the ladder: this test is about seeks and restarts; quality switching and
   // ABR are test/browser/renditions.test.ts's (a 1080p rung decoded in software drops frames here).
-  srv = await startTestServer({ MEDIA_DIR: media, VIDEO_LADDER: '720' });
+  // The server's own segment length (2 s), not the suites' 4 s.
+  srv = await startTestServer({ MEDIA_DIR: media, VIDEO_LADDER: '720', SEGMENT_SECONDS: String(loadConfig({}).segmentSeconds) });
   browser = await launchChromium();
   page = await servePlayerPage();
 });

@@ -121,6 +121,50 @@ describe('the buffer-ahead window', () => {
   });
 });
 
+// On 2 cores an audio run racing to fill its window took half the CPU from the video run making
+// the segment a player waited for. Runs nobody waits on stay one segment ahead while another
+// rendition of the title is waited for, then fill their window.
+describe('a run nobody waits on, while a request waits on another rendition', () => {
+  let srv: TestServer;
+  let heavy: string;
+
+  beforeAll(async () => {
+    heavy = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
+    await makeClip(path.join(heavy, 'heavy.mp4'), { seconds: 60, width: 1920, height: 1080, audioRate: 48_000 });
+    srv = await startTestServer({ MEDIA_DIR: heavy, VIDEO_LADDER: '1080', BUFFER_AHEAD_SECONDS: '30' });
+  });
+
+  afterAll(async () => {
+    await srv?.close();
+    await rm(heavy, { recursive: true, force: true });
+  });
+
+  it('pauses a segment ahead of its viewer until the wait ends, then fills its window', async () => {
+    const session = await createSession(srv.base, 'heavy.mp4');
+    const url = (rest: string): string => `${srv.base}/sessions/${session.id}/${rest}`;
+    const audioRun = async (): Promise<Record<string, any> | undefined> =>
+      (await sessionStatus(srv.base, session.id)).renditions.find((r: Record<string, any>) => r.id === 'audio-1')?.runs[0];
+    await Promise.all([fetchBytes(url('init/audio-1.mp4')), fetchBytes(url('segments/audio-1-00001.m4s'))]);
+    let videoDone = false;
+    const video = fetchBytes(url('segments/video-1080p-00001.m4s')).finally(() => (videoDone = true));
+    const whileWaiting: { produced: number | null; state: string }[] = [];
+    while (!videoDone) {
+      const run = await audioRun();
+      if (!videoDone && run) whileWaiting.push({ produced: run.producedSegment, state: run.state });
+      await sleep(50);
+    }
+    await video;
+    expect(whileWaiting.length).toBeGreaterThan(3);
+    expect(Math.max(...whileWaiting.map((w) => w.produced ?? 0))).toBeLessThanOrEqual(2);
+    expect(whileWaiting.some((w) => w.state === 'paused')).toBe(true);
+    // Nobody waits any more: the audio run goes on to its window (30 s = segment 1 + 8).
+    const deadline = Date.now() + 15_000;
+    while (((await audioRun())?.producedSegment ?? 0) < 9 && Date.now() < deadline) await sleep(100);
+    expect((await audioRun())?.producedSegment).toBeGreaterThanOrEqual(9);
+    await fetch(`${srv.base}/api/sessions/${session.id}`, { method: 'DELETE' });
+  });
+});
+
 describe('seeks', () => {
   let srv: TestServer;
 

@@ -18,11 +18,13 @@ export interface TestServer {
 /**
  * COPY defaults to `never` here (the server's default is `auto`): most suites test the encoding
  * engine on H.264 clips (its rungs, restarts, windows and processes), which a copy would replace.
- * Suites about copies, and the corpus of real-file shapes, pass COPY=auto.
+ * Suites about copies, and the corpus of real-file shapes, pass COPY=auto. SEGMENT_SECONDS
+ * defaults to 4 here (the server's is 2): the suites' expectations (segment numbers, sample
+ * counts, jump targets) were written for 4 s segments; the players suite runs the server's default.
  */
 export async function startTestServer(env: Record<string, string>, options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-test-'));
-  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', COPY: 'never', ...env });
+  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', COPY: 'never', SEGMENT_SECONDS: '4', ...env });
   const log = createLogger(process.env.TEST_LOG === '1' ? 'debug' : 'silent');
   const server = await createServer(config, { log, ...options });
   const port = await server.listen();
@@ -48,11 +50,11 @@ export interface ServerProcess {
 
 /**
  * Starts `src/main.ts` as its own process (real signals, a real exit code) on port 0 with COPY
- * never; resolves once it listens.
+ * never and 4 s segments (as startTestServer); resolves once it listens.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', ...env },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       mediaDir: undefined,
       workDir: join(tmpdir(), 'seekwell'),
-      segmentSeconds: 4,
+      segmentSeconds: 2,
       videoLadder: [360, 480, 720, 1080],
       copy: 'auto',
       bufferAheadSeconds: 30,
@@ -66,7 +66,7 @@ describe('loadConfig', () => {
 
   it('treats empty strings as unset', () => {
     const config = loadConfig({ PORT: '', HOST: '', MEDIA_DIR: '', LOG_LEVEL: '', SEGMENT_SECONDS: '' });
-    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', mediaDir: undefined, logLevel: 'info', segmentSeconds: 4 });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', mediaDir: undefined, logLevel: 'info', segmentSeconds: 2 });
   });
 
   it('parses every variable', () => {
