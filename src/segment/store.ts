@@ -196,9 +196,12 @@ export class SegmentStore {
     await unlink(segment.path).catch(() => {});
   }
 
-  /** True while a request waits for a segment or init of another rendition than `renditionId`. */
-  isOtherWaited(renditionId: string): boolean {
-    for (const key of this.#waits.keys()) if (parseKey(key).renditionId !== renditionId) return true;
+  /** True while a request waits for a segment or init of another rendition than `renditionId` that `counts`. */
+  isOtherWaited(renditionId: string, counts: (renditionId: string) => boolean = () => true): boolean {
+    for (const key of this.#waits.keys()) {
+      const other = parseKey(key).renditionId;
+      if (other !== renditionId && counts(other)) return true;
+    }
     return false;
   }
 

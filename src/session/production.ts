@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { EncodedRendition, TitlePlan } from '../media/plan.js';
+import { findRendition, type EncodedRendition, type TitlePlan } from '../media/plan.js';
 import { numberOf } from '../media/timeline.js';
 import type { MediaSource } from '../media/source.js';
 import type { RunRange } from '../pipeline/ffmpeg-args.js';
@@ -116,8 +116,10 @@ export class RenditionProduction {
       } else {
         this.#startRun(viewer, index, decision.reason);
       }
-      this.reconcile();
-      return this.#store.waitForSegment(id, index, signal);
+      // The wait first: every rendition of the title then sees it (a run nobody waits on yields).
+      const waited = this.#store.waitForSegment(id, index, signal);
+      this.#deps.reconcileTitle();
+      return waited;
     }
   }
 
@@ -160,12 +162,14 @@ export class RenditionProduction {
    * Brings every run in line with its viewers: paused once a full window ahead of the furthest
    * frontier attached to it, running otherwise, stopped when nobody watches or waits on it.
    * A run nobody waits on also pauses, once a segment ahead of its viewers, while a request waits
-   * on another rendition of the title: on 2 cores, an audio run racing to fill its window took
-   * half the CPU from the video run making the segment a player was waiting for (bench startup).
+   * on another video rendition of the title: on 2 cores, an audio run racing to fill its window
+   * took half the CPU from the video run making the segment a player was waiting for (bench
+   * startup). Waits on audio pause nothing: they end in milliseconds, and a video run stopped and
+   * continued around each of them lost up to 10 % of its speed (bench encode-overhead).
    */
   reconcile(): void {
     const waiting = this.#store.waitingIndexes(this.rendition.id);
-    const othersWait = this.#store.isOtherWaited(this.rendition.id);
+    const othersWait = this.#store.isOtherWaited(this.rendition.id, (id) => findRendition(this.#deps.plan, id)?.kind === 'video');
     for (const handle of this.#runs) {
       const run = handle.run;
       if (!run) continue;
