@@ -115,14 +115,14 @@ export function sessionUrls(id: string): { dash: string; hls: string } {
  * it was sent), else as a web Response. `body` is used or discarded whatever happens.
  */
 function answer(c: Context, served: Served, body: Body): Response {
+  const node = nodeBindings(c);
   let reply;
   try {
-    reply = planReply(requestOf(c), served);
+    reply = planReply(requestOf(c, node), served);
   } catch (error) {
     discardBody(body);
     throw error;
   }
-  const node = nodeBindings(c);
   if (!node) return replyResponse(reply, body, c.req.raw.signal);
   writeReply(node.outgoing, reply, body);
   return RESPONSE_ALREADY_SENT;

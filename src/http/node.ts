@@ -12,8 +12,8 @@ export function nodeBindings(c: Context): { incoming: IncomingMessage; outgoing:
   return env?.outgoing && env.incoming ? { incoming: env.incoming, outgoing: env.outgoing as ServerResponse } : undefined;
 }
 
-export function requestOf(c: Context): RequestLike {
-  const node = nodeBindings(c);
+/** The request's method and headers: from node's `IncomingMessage` when `node` is given. */
+export function requestOf(c: Context, node = nodeBindings(c)): RequestLike {
   if (node) {
     const { headers } = node.incoming;
     return { method: node.incoming.method ?? 'GET', header: (name) => single(headers[name]) };

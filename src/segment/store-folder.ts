@@ -1,7 +1,7 @@
 // A title's store folder on disk (WORK_DIR/store/<title key>/), outliving the process that filled
 // it: what is already there when a store opens, and how an init segment gets there whole.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
@@ -97,7 +97,7 @@ async function discard(file: string, reason: string, log: Logger): Promise<void>
 export async function writeStoredInit(dir: string, tmpDir: string, renditionId: string, bytes: Buffer): Promise<void> {
   const temp = path.join(tmpDir, `${storedInitFileName(renditionId)}.${randomBytes(6).toString('hex')}.tmp`);
   await mkdir(tmpDir, { recursive: true });
-  await writeFileExclusive(temp, bytes);
+  await writeFile(temp, bytes, { flag: 'wx' });
   const target = path.join(dir, storedInitFileName(renditionId));
   try {
     await mkdir(dir, { recursive: true });
@@ -110,15 +110,6 @@ export async function writeStoredInit(dir: string, tmpDir: string, renditionId: 
   } catch (error) {
     await unlink(temp).catch(() => {});
     throw error;
-  }
-}
-
-async function writeFileExclusive(file: string, bytes: Buffer): Promise<void> {
-  const handle = await open(file, 'wx');
-  try {
-    await handle.writeFile(bytes);
-  } finally {
-    await handle.close();
   }
 }
 

@@ -140,11 +140,15 @@ describe('a run nobody waits on, while a request waits on another rendition', ()
     await rm(heavy, { recursive: true, force: true });
   });
 
+  /** The first run of a rendition as the session status shows it. */
+  async function firstRun(sessionId: string, renditionId: string): Promise<Record<string, any> | undefined> {
+    return (await sessionStatus(srv.base, sessionId)).renditions.find((r: Record<string, any>) => r.id === renditionId)?.runs[0];
+  }
+
   it('pauses a segment ahead of its viewer until the wait ends, then fills its window', async () => {
     const session = await createSession(srv.base, 'heavy.mp4');
     const url = (rest: string): string => `${srv.base}/sessions/${session.id}/${rest}`;
-    const audioRun = async (): Promise<Record<string, any> | undefined> =>
-      (await sessionStatus(srv.base, session.id)).renditions.find((r: Record<string, any>) => r.id === 'audio-1')?.runs[0];
+    const audioRun = (): Promise<Record<string, any> | undefined> => firstRun(session.id, 'audio-1');
     await Promise.all([fetchBytes(url('init/audio-1.mp4')), fetchBytes(url('segments/audio-1-00001.m4s'))]);
     let videoDone = false;
     const video = fetchBytes(url('segments/video-1080p-00001.m4s')).finally(() => (videoDone = true));
@@ -170,8 +174,7 @@ describe('a run nobody waits on, while a request waits on another rendition', ()
   it('never pauses the video run for a wait on audio', async () => {
     const session = await createSession(srv.base, 'heavy-2.mp4');
     const url = (rest: string): string => `${srv.base}/sessions/${session.id}/${rest}`;
-    const videoRun = async (): Promise<Record<string, any> | undefined> =>
-      (await sessionStatus(srv.base, session.id)).renditions.find((r: Record<string, any>) => r.id === 'video-1080p')?.runs[0];
+    const videoRun = (): Promise<Record<string, any> | undefined> => firstRun(session.id, 'video-1080p');
     await Promise.all([fetchBytes(url('init/video-1080p.mp4')), fetchBytes(url('segments/video-1080p-00001.m4s'))]);
     // The video run fills its 30 s window (~15 s at 1080p on 2 cores): two segments ahead, the
     // audio run starts.
