@@ -1,7 +1,7 @@
 // loadConfig(env) -> validated, frozen Config. Every bad variable is reported at once.
 import { realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { arch, platform, tmpdir } from 'node:os';
+import { arch, availableParallelism, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LogLevel } from './log.js';
 import { DEFAULT_LADDER, STANDARD_RUNGS } from './media/ladder.js';
@@ -28,6 +28,12 @@ export interface Config {
   readonly seekPolicy: SeekPolicy;
   readonly segmentWaitMs: number;
   readonly sessionIdleMs: number;
+  /** Open sessions at most; a new one past it is refused with OVERLOADED. */
+  readonly maxSessions: number;
+  /** Encoder runs alive (running or paused) at most, over every title. */
+  readonly maxRuns: number;
+  /** Largest request body read (POST /api/sessions); a larger one is refused with 413. */
+  readonly bodyMaxBytes: number;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly packagerPath: string;
@@ -80,6 +86,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     seekPolicy: readChoice(r, 'SEEK_POLICY', SEEK_POLICIES, 'cost'),
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
     sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),
+    maxSessions: readInteger(r, 'MAX_SESSIONS', 1000, 1, 1_000_000),
+    maxRuns: readInteger(r, 'MAX_RUNS', Math.max(4, 2 * availableParallelism()), 1, 10_000),
+    bodyMaxBytes: readInteger(r, 'BODY_MAX_BYTES', 65_536, 1024, 16 * 1024 ** 2),
     ffmpegPath: raw(r, 'FFMPEG_PATH') ?? 'ffmpeg',
     ffprobePath: raw(r, 'FFPROBE_PATH') ?? 'ffprobe',
     packagerPath: raw(r, 'PACKAGER_PATH') ?? defaultPackagerPath(platform(), arch()),

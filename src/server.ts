@@ -79,6 +79,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     listMedia: () => listMedia(mediaDir, probe),
     metrics: () => metrics.render(gaugesOf(registry)),
     segmentWaitMs: config.segmentWaitMs,
+    bodyMaxBytes: config.bodyMaxBytes,
     log,
   });
   await registerUi(app);

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderMpd } from '../manifest/dash.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   /** Prometheus text for GET /metrics. */
   metrics: () => string;
   segmentWaitMs: number;
+  /** Largest request body read; past it, 413 PAYLOAD_TOO_LARGE without reading the rest. */
+  bodyMaxBytes: number;
   log: Logger;
 }
 
@@ -42,7 +45,13 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/metrics', (c) => c.body(deps.metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
   app.get('/api/media', async (c) => c.json(await deps.listMedia()));
 
-  app.post('/api/sessions', async (c) => {
+  const bodyLimited = bodyLimit({
+    maxSize: deps.bodyMaxBytes,
+    onError: () => {
+      throw new SeekwellError('PAYLOAD_TOO_LARGE', `the body is larger than BODY_MAX_BYTES (${deps.bodyMaxBytes} bytes)`);
+    },
+  });
+  app.post('/api/sessions', bodyLimited, async (c) => {
     const body = await c.req.json().catch(() => {
       throw new SeekwellError('BAD_REQUEST', 'the body must be JSON: {"media": "<path relative to MEDIA_DIR>"}');
     }) as unknown;

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   BAD_REQUEST: 400,
+  PAYLOAD_TOO_LARGE: 413,
   ROUTE_NOT_FOUND: 404,
   MEDIA_PATH_INVALID: 400,
   MEDIA_NOT_FOUND: 404,
@@ -21,11 +22,24 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   RANGE_NOT_SATISFIABLE: 416,
   PIPELINE_FAILED: 502,
   SHUTTING_DOWN: 503,
+  OVERLOADED: 503,
+  INSUFFICIENT_STORAGE: 507,
   INTERNAL: 500,
 };
 
-/** Seconds a client should wait before retrying a segment that timed out. */
-const RETRY_AFTER_SECONDS = '2';
+/**
+ * Seconds a client should wait before retrying, for the refusals that pass: a segment that timed
+ * out, a server that is shutting down, overloaded or out of disk space.
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, string>> = {
+  SEGMENT_TIMEOUT: '2',
+  SHUTTING_DOWN: '2',
+  OVERLOADED: '5',
+  INSUFFICIENT_STORAGE: '30',
+};
+
+/** 5xx answers that are a state of the server, not a fault: logged once where they arise, not per request. */
+const EXPECTED_5XX: readonly ErrorCode[] = ['SEGMENT_TIMEOUT', 'SHUTTING_DOWN', 'OVERLOADED', 'INSUFFICIENT_STORAGE'];
 
 /** Normalises anything thrown into a SeekwellError (waits time out with SEGMENT_TIMEOUT themselves). */
 export function toSeekwellError(error: unknown): SeekwellError {
@@ -36,13 +50,16 @@ export function toSeekwellError(error: unknown): SeekwellError {
 export function errorResponse(c: Context, thrown: unknown, log: Logger): Response {
   const error = toSeekwellError(thrown);
   const status = STATUS[error.code];
-  if (status >= 500 && error.code !== 'SEGMENT_TIMEOUT' && error.code !== 'SHUTTING_DOWN') {
+  if (status >= 500 && !EXPECTED_5XX.includes(error.code)) {
     log.error('request failed', { path: c.req.path, code: error.code, error: error.cause ?? error, details: error.details });
   } else {
     log.debug('request refused', { path: c.req.path, code: error.code });
   }
   c.header('Cache-Control', 'no-store');
-  if (error.code === 'SEGMENT_TIMEOUT' || error.code === 'SHUTTING_DOWN') c.header('Retry-After', RETRY_AFTER_SECONDS);
+  const retryAfter = RETRY_AFTER_SECONDS[error.code];
+  if (retryAfter) c.header('Retry-After', retryAfter);
+  // The rest of a body too large is not read: the connection cannot be reused.
+  if (error.code === 'PAYLOAD_TOO_LARGE') c.header('Connection', 'close');
   if (error.code === 'RANGE_NOT_SATISFIABLE' && typeof error.details?.size === 'number') {
     c.header('Content-Range', `bytes */${error.details.size}`);
   }

@@ -2,7 +2,7 @@
 import { open, stat } from 'node:fs/promises';
 import { execa } from 'execa';
 import { LRUCache } from 'lru-cache';
-import { SeekwellError } from '../errors.js';
+import { SeekwellError, type ErrorCode } from '../errors.js';
 import { containerOf, FORMAT_WHITELIST, looksLikePlaylist } from './formats.js';
 import { toFfmpegInput } from './media-path.js';
 import { subtitleStreamOf, type SubtitleStreamInfo } from './subtitles.js';
@@ -84,8 +84,15 @@ export function tracksOf(info: Pick<MediaInfo, 'video' | 'audio'>): (VideoStream
   return [info.video, ...info.audio].filter((t) => t !== undefined);
 }
 
-/** Returns a probe function that runs ffprobe at most once per (path, size, mtime). */
-export function createProber(ffprobePath: string, maxEntries = 1000): ProbeMedia {
+/** What ffprobe says of a file version for good: a refusal for these is cached like a result. */
+const LASTING_REFUSALS: readonly ErrorCode[] = ['MEDIA_EMPTY', 'MEDIA_NOT_MEDIA', 'MEDIA_NO_STREAMS', 'MEDIA_FORMAT_REFUSED'];
+
+/**
+ * Returns a probe function that runs ffprobe at most once per (path, size, mtime), for media and
+ * non-media alike: a library's cover images and text files are not probed again on every listing.
+ * A failure that may pass (a timeout, a spawn error) is forgotten.
+ */
+export function createProber(ffprobePath: string, maxEntries = 10_000): ProbeMedia {
   const cache = new LRUCache<string, Promise<MediaInfo>>({ max: maxEntries });
   return async (absolute) => {
     const info = await stat(absolute);
@@ -94,7 +101,9 @@ export function createProber(ffprobePath: string, maxEntries = 1000): ProbeMedia
     if (!pending) {
       pending = runProbe(ffprobePath, absolute, info.size, info.mtimeMs);
       cache.set(key, pending);
-      pending.catch(() => cache.delete(key));
+      pending.catch((error: unknown) => {
+        if (!(error instanceof SeekwellError && LASTING_REFUSALS.includes(error.code))) cache.delete(key);
+      });
     }
     return pending;
   };
@@ -108,6 +117,10 @@ async function runProbe(ffprobePath: string, absolute: string, size: number, mti
       '-show_format', '-show_streams', '-of', 'json', toFfmpegInput(absolute)],
     { reject: false, timeout: 30_000, stdin: 'ignore', maxBuffer: 16 << 20 },
   );
+  // ffprobe that could not start, was killed or timed out says nothing about the file.
+  if (result.exitCode === undefined || result.isTerminated || result.timedOut) {
+    throw new SeekwellError('PIPELINE_FAILED', `ffprobe did not finish (${result.timedOut ? 'timed out' : result.signal ?? (result.shortMessage ?? 'no exit code').slice(0, 200)})`);
+  }
   if (result.exitCode !== 0 || result.failed) throw await describeProbeFailure(absolute, result.stderr);
   return parseProbeOutput(JSON.parse(result.stdout) as FfprobeOutput, absolute, size, mtimeMs);
 }

@@ -32,9 +32,11 @@ function stalledSession(): { session: Session; close(reason: string): void; wait
   return { session, waits, close: (reason) => controller.abort(new SeekwellError('SESSION_CLOSED', reason)) };
 }
 
-function appFor(session: Session): ReturnType<typeof createApp> {
-  const registry = { get: () => session } as unknown as Pick<SessionRegistry, 'create' | 'get' | 'delete'>;
-  return createApp({ registry, listMedia: async () => [], metrics: () => '', segmentWaitMs: WAIT_MS, log: createLogger('silent') });
+const BODY_MAX_BYTES = 4096;
+
+function appFor(session: Session, registry: Partial<SessionRegistry> = {}): ReturnType<typeof createApp> {
+  const deps = { get: () => session, ...registry } as unknown as Pick<SessionRegistry, 'create' | 'get' | 'delete'>;
+  return createApp({ registry: deps, listMedia: async () => [], metrics: () => '', segmentWaitMs: WAIT_MS, bodyMaxBytes: BODY_MAX_BYTES, log: createLogger('silent') });
 }
 
 function activeTimeouts(): number {
@@ -116,5 +118,50 @@ describe('request waits', () => {
     const response = await appFor(session).request('/sessions/stalled/segments/video-720p-00003.m4s');
     expect(response.status).toBe(410);
     expect(waits[0]!.aborted).toBe(true);
+  });
+});
+
+describe('request bodies (issue 12, defect 5)', () => {
+  const created: unknown[] = [];
+  const app = appFor(stalledSession().session, {
+    create: async (request: unknown) => {
+      created.push(request);
+      return { id: 'made' } as unknown as Session;
+    },
+  } as Partial<SessionRegistry>);
+
+  /** A body stream offering `total` bytes in 64 KiB chunks; counts what the server pulled. */
+  function offered(total: number): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
+    let pulled = 0;
+    const chunk = new Uint8Array(65_536).fill(0x20);
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    return { stream, pulled: () => pulled };
+  }
+
+  it('accepts a session request within BODY_MAX_BYTES', async () => {
+    const response = await app.request('/api/sessions', { method: 'POST', body: JSON.stringify({ media: 'a.mp4', pad: 'x'.repeat(1000) }) });
+    expect(response.status).toBe(201);
+    expect(created).toHaveLength(1);
+  });
+
+  it('refuses a declared length over BODY_MAX_BYTES with 413 PAYLOAD_TOO_LARGE and Connection: close', async () => {
+    const response = await app.request('/api/sessions', { method: 'POST', body: JSON.stringify({ media: 'x'.repeat(BODY_MAX_BYTES) }) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(response.headers.get('connection')).toBe('close');
+  });
+
+  it('stops reading a streamed body of no declared length once it passes BODY_MAX_BYTES (256 MB offered)', async () => {
+    const body = offered(256 * 1024 * 1024);
+    const response = await app.request('/api/sessions', { method: 'POST', body: body.stream, duplex: 'half', headers: { 'transfer-encoding': 'chunked' } } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(body.pulled()).toBeLessThan(1024 * 1024);
+    expect(created).toHaveLength(1);
   });
 });
