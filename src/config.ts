@@ -30,8 +30,11 @@ export interface Config {
   readonly sessionIdleMs: number;
   /** Open sessions at most; a new one past it is refused with OVERLOADED. */
   readonly maxSessions: number;
-  /** Encoder runs alive (running or paused) at most, over every title. */
-  readonly maxRuns: number;
+  /**
+   * Runs encoding video, alive (running or paused) at most, over every title. Audio and copied
+   * video cost little and are not counted.
+   */
+  readonly maxVideoEncodes: number;
   /** Largest request body read (POST /api/sessions); a larger one is refused with 413. */
   readonly bodyMaxBytes: number;
   readonly ffmpegPath: string;
@@ -87,7 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
     sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),
     maxSessions: readInteger(r, 'MAX_SESSIONS', 1000, 1, 1_000_000),
-    maxRuns: readInteger(r, 'MAX_RUNS', Math.max(4, 2 * availableParallelism()), 1, 10_000),
+    maxVideoEncodes: readInteger(r, 'MAX_VIDEO_ENCODES', Math.max(4, 2 * availableParallelism()), 1, 10_000),
     bodyMaxBytes: readInteger(r, 'BODY_MAX_BYTES', 65_536, 1024, 16 * 1024 ** 2),
     ffmpegPath: raw(r, 'FFMPEG_PATH') ?? 'ffmpeg',
     ffprobePath: raw(r, 'FFPROBE_PATH') ?? 'ffprobe',

@@ -61,6 +61,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     copy: config.copy === 'auto',
     sessionIdleMs: config.sessionIdleMs,
     sessionExpireMs: Math.max(config.sessionIdleMs * 12, 3_600_000),
+    maxSessions: config.maxSessions,
+    maxVideoEncodes: config.maxVideoEncodes,
     bufferAheadSeconds: config.bufferAheadSeconds,
     seekPolicy: config.seekPolicy,
     cacheMaxBytes: config.cacheMaxBytes,
@@ -77,7 +79,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const app = createApp({
     registry,
     listMedia: () => listMedia(mediaDir, probe),
-    metrics: () => metrics.render(gaugesOf(registry)),
+    metrics: () => metrics.render(gaugesOf(registry, config)),
     segmentWaitMs: config.segmentWaitMs,
     bodyMaxBytes: config.bodyMaxBytes,
     log,
@@ -105,7 +107,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   };
 }
 
-function gaugesOf(registry: SessionRegistry): Gauges {
+function gaugesOf(registry: SessionRegistry, config: Config): Gauges {
   const runs = registry.titles.flatMap((t) => t.runs);
   return {
     sessions: registry.size,
@@ -113,5 +115,13 @@ function gaugesOf(registry: SessionRegistry): Gauges {
     pausedRuns: runs.filter((h) => h.run?.paused).length,
     storeBytes: registry.budget.bytes,
     memoryCacheBytes: registry.memory.bytes,
+    limits: {
+      sessions: config.maxSessions,
+      video_encodes: config.maxVideoEncodes,
+      body_bytes: config.bodyMaxBytes,
+      store_bytes: registry.budget.maxBytes,
+      memory_cache_bytes: config.memoryCacheMaxBytes,
+      segment_wait_ms: config.segmentWaitMs,
+    },
   };
 }

@@ -13,6 +13,7 @@ import { parseSegmentFileName } from '../segment/naming.js';
 import { parseCmcd } from '../session/cmcd.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
+import type { Title } from '../session/title.js';
 import { cors } from './cors.js';
 import { errorResponse } from './error-response.js';
 import { nodeBindings, onClientLeave, requestOf } from './node.js';
@@ -20,7 +21,7 @@ import { discardBody, planReply, replyResponse, writeReply, type Body, type Serv
 import { sessionStatus } from './status.js';
 
 export interface AppDeps {
-  registry: Pick<SessionRegistry, 'create' | 'get' | 'delete'>;
+  registry: Pick<SessionRegistry, 'create' | 'get' | 'delete' | 'check'>;
   listMedia: () => Promise<LibraryEntry[]>;
   /** Prometheus text for GET /metrics. */
   metrics: () => string;
@@ -73,10 +74,15 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(null, 204);
   });
 
+  // HEAD (a health check, a link checker) says whether the title plays, and opens no session.
   app.get('/media/*', async (c) => {
     const { media, format } = parseMediaUrl(new URL(c.req.url).pathname);
-    const session = await registry.create({ media });
     c.header('Cache-Control', 'no-store');
+    if (c.req.method === 'HEAD') {
+      await registry.check(media);
+      return c.body(null, 200, { 'Content-Type': MANIFEST_TYPES[format] });
+    }
+    const session = await registry.create({ media, shareUnused: true });
     return c.redirect(`/sessions/${session.id}/stream.${format}`, 302);
   });
 
@@ -142,25 +148,40 @@ interface Manifest {
   bytes: Buffer;
 }
 
-// A session's manifests never change: rendered once each, on first request.
-const rendered = new WeakMap<Session, Map<string, Manifest>>();
-
-function renderManifest(session: Session, file: string): Manifest {
-  let cache = rendered.get(session);
-  if (!cache) rendered.set(session, (cache = new Map()));
-  let manifest = cache.get(file);
-  if (manifest === undefined) {
-    const bytes = Buffer.from(renderManifestOnce(session, file), 'utf8');
-    const contentType = file.endsWith('.mpd') ? MANIFEST_TYPES.mpd : MANIFEST_TYPES.m3u8;
-    const etag = `"m-${createHash('sha1').update(bytes).digest('base64url').slice(0, 16)}"`;
-    cache.set(file, (manifest = { served: { contentType, etag, size: bytes.length, cacheControl: MANIFEST_CACHE }, bytes }));
-  }
-  return manifest;
+/** A title's manifest, rendered once for every session: split where the session's id goes. */
+interface TitleManifest {
+  parts: Buffer[];
+  contentType: string;
+  hash: string;
 }
 
-function renderManifestOnce(session: Session, file: string): string {
-  const model = session.title.plan;
-  const baseUrl = `/sessions/${session.id}/`;
+// Stands for the session id in a manifest rendered for the title (ids are UUIDs: never this).
+const SESSION_MARK = '\u{E000}session\u{E000}';
+
+// Manifests never change for a title: each is rendered once per title, on first request, and
+// shared by its sessions (a long title's media playlists are ~0.5 MB each).
+const rendered = new WeakMap<Title, Map<string, TitleManifest>>();
+
+function renderManifest(session: Session, file: string): Manifest {
+  const { title } = session;
+  let cache = rendered.get(title);
+  if (!cache) rendered.set(title, (cache = new Map()));
+  let manifest = cache.get(file);
+  if (manifest === undefined) {
+    const text = renderManifestOnce(title, file);
+    const hash = createHash('sha1').update(text).digest('base64url').slice(0, 16);
+    const contentType = file.endsWith('.mpd') ? MANIFEST_TYPES.mpd : MANIFEST_TYPES.m3u8;
+    cache.set(file, (manifest = { parts: text.split(SESSION_MARK).map((part) => Buffer.from(part, 'utf8')), contentType, hash }));
+  }
+  const shared = manifest.parts.length === 1;
+  const bytes = shared ? manifest.parts[0]! : Buffer.concat(manifest.parts.flatMap((part, i) => (i === 0 ? [part] : [Buffer.from(session.id), part])));
+  const etag = shared ? `"m-${manifest.hash}"` : `"m-${manifest.hash}-${session.id}"`;
+  return { served: { contentType: manifest.contentType, etag, size: bytes.length, cacheControl: MANIFEST_CACHE }, bytes };
+}
+
+function renderManifestOnce(title: Title, file: string): string {
+  const model = title.plan;
+  const baseUrl = `/sessions/${SESSION_MARK}/`;
   if (file === 'stream.mpd') return renderMpd(model, { baseUrl });
   if (file === 'stream.m3u8') return renderMultivariantPlaylist(model, { baseUrl });
   const playlist = file.endsWith('.m3u8') ? renderMediaPlaylist(model, stripSuffix(file, '.m3u8')) : undefined;

@@ -11,6 +11,7 @@ import type { MediaSource } from '../media/source.js';
 import type { RunRange } from '../pipeline/ffmpeg-args.js';
 import { PipelineRun, type RunEnd } from '../pipeline/run.js';
 import type { SegmentStore, StoredSegment } from '../segment/store.js';
+import type { EncodeSlots, SlotHolder } from './encode-slots.js';
 import type { EncoderEstimator } from './estimator.js';
 import { decideRun, type RestartReason, type RunView, type SeekPolicy } from './policy.js';
 
@@ -38,6 +39,8 @@ export interface ProductionDeps {
   log: Logger;
   /** Reconciles every rendition of the title: a run that advanced may end another's wait. */
   reconcileTitle: () => void;
+  /** Every title's video encodes share MAX_VIDEO_ENCODES. */
+  slots: Pick<EncodeSlots, 'claim'>;
 }
 
 /** What a title needs to know of a session. */
@@ -174,9 +177,7 @@ export class RenditionProduction {
       const run = handle.run;
       if (!run) continue;
       const viewers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v);
-      // A run that a request waits on (a segment in its range, or the init any run makes) stays.
-      const waited = waiting.some((i) => i >= handle.range.startIndex && i < handle.range.endIndex)
-        || (this.#store.isInitWaited(this.rendition.id) && this.#store.getInit(this.rendition.id) === undefined);
+      const waited = this.#isWaited(handle, waiting);
       if (viewers.length === 0 && !waited) {
         void this.#stop(handle, 'no viewer');
         continue;
@@ -186,6 +187,25 @@ export class RenditionProduction {
       if (!waited && (ahead >= this.windowSegments || (othersWait && ahead >= 1))) run.pause();
       else run.resume();
     }
+  }
+
+  /** This rendition's runs as MAX_VIDEO_ENCODES counts them: none unless it encodes video. */
+  slotHolders(): SlotHolder[] {
+    if (this.rendition.kind !== 'video' || this.rendition.mode !== 'encode') return [];
+    const waiting = this.#store.waitingIndexes(this.rendition.id);
+    return [...this.#runs].map((handle) => ({
+      id: handle.id,
+      waited: !handle.run || this.#isWaited(handle, waiting),
+      paused: handle.run?.paused ?? false,
+      stop: (reason: string) => void this.#stop(handle, reason),
+    }));
+  }
+
+  // A run that a request waits on (a segment in its range, or the init any run makes). A run
+  // still starting counts as waited: it was started for a request.
+  #isWaited(handle: RunHandle, waiting: number[]): boolean {
+    return waiting.some((i) => i >= handle.range.startIndex && i < handle.range.endIndex)
+      || (this.#store.isInitWaited(this.rendition.id) && this.#store.getInit(this.rendition.id) === undefined);
   }
 
   /** Stops every run. Idempotent, never rejects. */
@@ -233,6 +253,7 @@ export class RenditionProduction {
   #startRun(viewer: Viewer, index: number, reason: RestartReason): RunHandle {
     const previous = this.#attached.get(viewer);
     const replaced = previous && !this.#sharedWithOthers(previous, viewer) ? previous : undefined;
+    if (this.rendition.kind === 'video' && this.rendition.mode === 'encode') this.#deps.slots.claim(replaced?.id);
     const { options, metrics } = this.#deps;
     const { plan, source, store } = this.#deps;
     const range = { startIndex: index, endIndex: Math.min(plan.timeline.count, index + options.maxRunSegments) };
@@ -304,7 +325,7 @@ export class RenditionProduction {
     if (end.kind === 'failed') {
       this.#failedRuns++;
       this.#deps.log.error('run failed', { run: handle.id, rendition: handle.renditionId, error: end.error, stderr: end.error.details?.stderr });
-      if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#startRun(viewer, orphans[0]!, 'no-run');
+      if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#restart(viewer, orphans, 'no-run');
       else this.#store.failWaits(end.error, this.rendition.id, inRange);
     } else if (end.kind === 'finished' && orphans.some(inRange)) {
       // A file that probed fine must play every listed segment: this is a bug in the plan or the
@@ -316,7 +337,16 @@ export class RenditionProduction {
       });
       this.#store.failWaits(new SeekwellError('PIPELINE_FAILED', 'the encoder reached the end without producing the segment'), this.rendition.id, inRange);
     } else if (orphans.length > 0 && viewer && end.kind === 'finished') {
-      this.#startRun(viewer, orphans[0]!, 'past-run-end');
+      this.#restart(viewer, orphans, 'past-run-end');
+    }
+  }
+
+  // A run started for requests left waiting by one that ended; if none may start, they are told why.
+  #restart(viewer: Viewer, orphans: number[], reason: RestartReason): void {
+    try {
+      this.#startRun(viewer, orphans[0]!, reason);
+    } catch (error) {
+      this.#store.failWaits(error instanceof Error ? error : new Error(String(error)), this.rendition.id, (i) => orphans.includes(i));
     }
   }
 }

@@ -12,6 +12,7 @@ import { openMediaSource, type MediaSource, type SourceDeps } from '../media/sou
 import { StoreBudget } from '../segment/budget.js';
 import { StoreRoot } from '../segment/store-root.js';
 import { SegmentMemory } from '../segment/memory.js';
+import { EncodeSlots } from './encode-slots.js';
 import { EncoderEstimator } from './estimator.js';
 import { Session } from './session.js';
 import { Title, type RunHandle, type TitleOptions } from './title.js';
@@ -35,6 +36,10 @@ export interface RegistryOptions extends TitleOptions {
   sessionIdleMs: number;
   /** A session idle this long is forgotten entirely (its state; segments stay in the store). */
   sessionExpireMs: number;
+  /** Open sessions at most (MAX_SESSIONS): past it, new ones are refused with OVERLOADED. */
+  maxSessions: number;
+  /** Runs encoding video at most, over every title (MAX_VIDEO_ENCODES). */
+  maxVideoEncodes: number;
   cacheMaxBytes: number;
   /** Bytes of recently served segments kept in memory (0: none). */
   memoryCacheMaxBytes: number;
@@ -44,12 +49,24 @@ export interface CreateSessionRequest {
   media: unknown;
   /** Where playback starts, in seconds: the first run begins at that segment. */
   startSeconds?: number;
+  /**
+   * Hand out the title's newest session nobody has used yet, if there is one (`/media/` URLs): a
+   * health check or a crawler fetching the same URL again and again then makes one session, not
+   * thousands. Two players opening a title within a moment may share one, which works like one
+   * viewer seeking between two positions.
+   */
+  shareUnused?: boolean;
 }
+
+/** An unused session is handed out again for this long after it was made. */
+const SHARE_UNUSED_MS = 10_000;
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #titles = new Map<string, Title>();
   readonly #opening = new Map<string, Promise<Title>>();
+  /** Per title key, the newest session made with shareUnused. */
+  readonly #unused = new Map<string, Session>();
   readonly #options: RegistryOptions;
   readonly #source: SourceDeps;
   readonly #metrics: Metrics;
@@ -61,6 +78,7 @@ export class SessionRegistry {
   /** Every title's store, one per key: opened at start (restore()) or on a title's first session. */
   readonly stores: StoreRoot;
   readonly memory: SegmentMemory;
+  readonly slots: EncodeSlots;
   #closing: Promise<void> | undefined;
 
   constructor(options: RegistryOptions, source: SourceDeps, metrics: Metrics, log: Logger) {
@@ -69,6 +87,7 @@ export class SessionRegistry {
     this.#metrics = metrics;
     this.#log = log;
     this.memory = new SegmentMemory(options.memoryCacheMaxBytes);
+    this.slots = new EncodeSlots(options.maxVideoEncodes, () => this.titles.flatMap((t) => t.productions.flatMap((p) => p.slotHolders())), metrics, log);
     this.budget = new StoreBudget(options.cacheMaxBytes, (store, renditionId, index) =>
       this.#titles.get(store.key)?.isPinned(renditionId, index) ?? false, () => metrics.evictions.inc());
     this.stores = new StoreRoot({ root: options.storeDir, tmpDir: path.join(options.instanceDir, 'tmp'), budget: this.budget, metrics, log });
@@ -88,21 +107,39 @@ export class SessionRegistry {
   /** Probes (and if needed remuxes) the media, finds or makes its title, opens a session on it. */
   async create(request: CreateSessionRequest): Promise<Session> {
     this.#assertOpen();
-    const source = await openMediaSource(this.#source, request.media);
+    const { source, plan, key } = await this.#planOf(request.media);
     this.#assertOpen();
-    const plan = planTitle(source.info, source.tracks, {
-      segmentSeconds: this.#options.segmentSeconds, ladder: this.#options.ladder, text: source.text,
-      copy: this.#options.copy, keyFrames: source.keyFrames, keyFramesMissing: source.keyFramesMissing,
-    });
-    const key = titleKey(source.info, plan);
-    const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
     const startIndex = plan.timeline.indexAt(request.startSeconds ?? 0);
+    const unused = this.#unused.get(key);
+    if (request.shareUnused && unused && !unused.closed && !unused.claimed && unused.startIndex === startIndex
+      && this.#options.now() - unused.createdAt < SHARE_UNUSED_MS) return unused;
+    if (this.#sessions.size >= this.#options.maxSessions) {
+      this.#metrics.refused.inc({ limit: 'sessions' });
+      throw new SeekwellError('OVERLOADED', `the server has its maximum of ${this.#options.maxSessions} sessions (MAX_SESSIONS); retry later`);
+    }
+    const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
     // randomUUID: 122 random bits, as ids must not be guessable.
     const id = randomUUID();
     const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
+    if (request.shareUnused) this.#unused.set(key, session);
     this.#log.info('session opened', { session: id, media: source.relative, segments: plan.timeline.count, startIndex });
     return session;
+  }
+
+  /** Checks that `media` can be played (path, probe, plan) without opening a session. */
+  async check(media: unknown): Promise<void> {
+    this.#assertOpen();
+    await this.#planOf(media);
+  }
+
+  async #planOf(media: unknown): Promise<{ source: MediaSource; plan: TitlePlan; key: string }> {
+    const source = await openMediaSource(this.#source, media);
+    const plan = planTitle(source.info, source.tracks, {
+      segmentSeconds: this.#options.segmentSeconds, ladder: this.#options.ladder, text: source.text,
+      copy: this.#options.copy, keyFrames: source.keyFrames, keyFramesMissing: source.keyFramesMissing,
+    });
+    return { source, plan, key: titleKey(source.info, plan) };
   }
 
   // Concurrent first requests for a title share one opening: two Title objects for one key would
@@ -117,6 +154,7 @@ export class SessionRegistry {
           options: this.#options,
           estimatorFor: (renditionId) => this.estimatorFor(renditionId),
           budget: this.budget,
+          slots: this.slots,
           metrics: this.#metrics,
           log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
         });
@@ -174,15 +212,20 @@ export class SessionRegistry {
     if (timedOut) this.#log.warn('session deleted while its run is still stopping', { session: id, run: handle.id });
   }
 
-  /** Idle sessions release their encoder; long-idle sessions are forgotten. */
+  /**
+   * Idle sessions release their encoder; long-idle sessions are forgotten, and so are sessions
+   * never used once idle (a manifest fetched by a crawler or a health check, a player that gave up).
+   */
   sweepIdle(): void {
     const now = this.#options.now();
     for (const session of this.list()) {
       if (session.busy) continue;
       const idle = now - session.lastActivity;
       if (idle >= this.#options.sessionExpireMs) void this.delete(session.id, 'expired').catch(() => {});
+      else if (!session.claimed && idle >= this.#options.sessionIdleMs) void this.delete(session.id, 'never used').catch(() => {});
       else if (idle >= this.#options.sessionIdleMs) session.release();
     }
+    for (const [key, session] of this.#unused) if (session.closed || session.claimed) this.#unused.delete(key);
   }
 
   /** Closes every session and title; idempotent, never rejects. */
@@ -191,6 +234,7 @@ export class SessionRegistry {
       clearInterval(this.#sweeper);
       for (const session of this.list()) session.close('server closing');
       this.#sessions.clear();
+      this.#unused.clear();
       await Promise.all(this.titles.map((t) => t.close('server closing')));
       this.#titles.clear();
       await this.stores.close(new SeekwellError('SHUTTING_DOWN', 'the server is shutting down'));

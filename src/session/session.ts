@@ -48,6 +48,7 @@ export class Session implements Viewer {
   readonly #log: Logger;
   readonly #controller = new AbortController();
   #closed = false;
+  #claimed = false;
   #inFlight = 0;
 
   constructor(id: string, title: Title, startIndex: number, options: SessionOptions, log: Logger) {
@@ -87,6 +88,11 @@ export class Session implements Viewer {
     this.lastActivity = this.#options.now();
   }
 
+  /** True once a player asked it for an init or a segment: a session handed out and never used is not. */
+  get claimed(): boolean {
+    return this.#claimed;
+  }
+
   /** True while a request of this session is waiting: such a session is never idle. */
   get busy(): boolean {
     return this.#inFlight > 0;
@@ -95,6 +101,7 @@ export class Session implements Viewer {
   // Counts the request as in flight until it settles, and as activity at both ends.
   async #track<T>(work: () => Promise<T>): Promise<T> {
     this.#inFlight++;
+    this.#claimed = true;
     this.touch();
     try {
       return await work();

@@ -11,6 +11,7 @@ import { findRendition, type EncodedRendition, type Rendition, type TitlePlan } 
 import type { MediaSource } from '../media/source.js';
 import type { StoreBudget } from '../segment/budget.js';
 import type { SegmentStore, StoredSegment } from '../segment/store.js';
+import type { EncodeSlots } from './encode-slots.js';
 import type { EncoderEstimator } from './estimator.js';
 import { RenditionProduction, windowSegments, type RunHandle, type TitleOptions, type Viewer } from './production.js';
 import { TextTracks } from './text-tracks.js';
@@ -25,6 +26,8 @@ export interface TitleDeps {
   /** Cold start and speed per rendition id, shared by every title on this machine. */
   estimatorFor: (renditionId: string) => EncoderEstimator;
   budget: StoreBudget;
+  /** MAX_VIDEO_ENCODES, shared by every title. */
+  slots: Pick<EncodeSlots, 'claim'>;
   metrics: Metrics;
   log: Logger;
 }
@@ -135,11 +138,11 @@ export class Title {
     }
     let production = this.#productions.get(rendition.id);
     if (!production) {
-      const { options, estimatorFor, metrics, log, runsDir } = this.#deps;
+      const { options, estimatorFor, metrics, log, runsDir, slots } = this.#deps;
       production = new RenditionProduction(rendition, {
         store: this.store, source: this.source, plan: this.plan, runsDir, options,
         estimator: estimatorFor(rendition.id), metrics, log: log.child({ rendition: rendition.id }),
-        reconcileTitle: () => this.reconcile(),
+        reconcileTitle: () => this.reconcile(), slots,
       }, () => `${this.key.slice(0, 8)}-${++this.#seq}`);
       this.#productions.set(rendition.id, production);
     }

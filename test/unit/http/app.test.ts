@@ -35,7 +35,7 @@ function stalledSession(): { session: Session; close(reason: string): void; wait
 const BODY_MAX_BYTES = 4096;
 
 function appFor(session: Session, registry: Partial<SessionRegistry> = {}): ReturnType<typeof createApp> {
-  const deps = { get: () => session, ...registry } as unknown as Pick<SessionRegistry, 'create' | 'get' | 'delete'>;
+  const deps = { get: () => session, ...registry } as unknown as Pick<SessionRegistry, 'create' | 'get' | 'delete' | 'check'>;
   return createApp({ registry: deps, listMedia: async () => [], metrics: () => '', segmentWaitMs: WAIT_MS, bodyMaxBytes: BODY_MAX_BYTES, log: createLogger('silent') });
 }
 
