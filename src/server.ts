@@ -15,6 +15,7 @@ import { createProber } from './media/probe.js';
 import { createKeyFrameIndexer } from './media/keyframes.js';
 import { createTrackAnalyser } from './media/tracks.js';
 import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
+import { fitBudgetToDisk } from './segment/disk.js';
 import { claimInstanceDir } from './segment/work-dir.js';
 import { Metrics, type Gauges } from './metrics.js';
 import { SessionRegistry } from './session/registry.js';
@@ -76,6 +77,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath),
     ...(config.copy === 'auto' ? { keyFrames: createKeyFrameIndexer(config.ffprobePath) } : {}) }, metrics, log);
   await registry.stores.restore();
+  const disk = await fitBudgetToDisk(registry.budget, config.workDir);
+  if (disk.lowered) {
+    log.warn('CACHE_MAX_BYTES is more than WORK_DIR can hold: store budget lowered', { cacheMaxBytes: config.cacheMaxBytes, maxBytes: disk.maxBytes, freeBytes: disk.freeBytes });
+  }
   const app = createApp({
     registry,
     listMedia: () => listMedia(mediaDir, probe),

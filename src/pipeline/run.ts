@@ -7,6 +7,7 @@ import { setPriority } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
+import { DISK_LOW_BYTES, freeBytes, megabytes, mentionsDiskFull } from '../segment/disk.js';
 import type { Logger } from '../log.js';
 import type { EncodedRendition, TitlePlan } from '../media/plan.js';
 import { startChild, type ChildExit, type SupervisedChild } from './child.js';
@@ -170,7 +171,11 @@ export class PipelineRun {
       this.#ffmpeg?.signal('SIGKILL');
       await Promise.all([this.#packager?.exited, this.#ffmpeg?.exited]);
       const message = error instanceof Error ? error.message : String(error);
-      end = { kind: 'failed', error: new SeekwellError('PIPELINE_FAILED', `could not run the pipeline: ${message}`, { cause: error }) };
+      const full = mentionsDiskFull(message);
+      const free = full ? await freeBytes(path.dirname(dir)).catch(() => 0) : 0;
+      end = { kind: 'failed', error: full
+        ? new SeekwellError('INSUFFICIENT_STORAGE', `WORK_DIR is full (${megabytes(free)} free): could not start the pipeline`, { cause: error, details: { freeBytes: free } })
+        : new SeekwellError('PIPELINE_FAILED', `could not run the pipeline: ${message}`, { cause: error }) };
     }
     await this.#watcher?.sweep();
     this.#watcher?.close();
@@ -208,29 +213,41 @@ export class PipelineRun {
       );
       if (spec.rendition.kind === 'audio') yieldCpu(this.#ffmpeg.pid);
       spec.log.info('run started', { run: this.id, rendition: spec.rendition.id, range: spec.range, ffmpeg: this.#ffmpeg.pid, packager: this.#packager.pid });
-      // A packager that dies leaves ffmpeg blocked on a full pipe: end it too.
-      void this.#packager.exited.then(() => this.#ffmpeg.signal('SIGKILL'));
+      // A packager that dies leaves ffmpeg blocked on a full pipe: end it too. Whichever ended
+      // first on its own is the one that failed (the other was ended by us).
+      let first: SupervisedChild | undefined;
+      void this.#packager.exited.then(() => {
+        first ??= this.#packager;
+        this.#ffmpeg.signal('SIGKILL');
+      });
       const ffmpegExit = await this.#ffmpeg.exited;
+      first ??= this.#ffmpeg;
       const clean = ffmpegExit.code === 0 && !this.#stopReason;
       if (!clean) this.#packager.signal('SIGKILL');
       await hold.close();
       const packagerExit = await this.#packager.exited;
       if (this.#stopReason) return { kind: 'stopped', reason: this.#stopReason };
       if (clean && packagerExit.code === 0) return { kind: 'finished' };
-      return { kind: 'failed', error: this.#failure(ffmpegExit, packagerExit) };
+      return { kind: 'failed', error: await this.#failure(first, ffmpegExit, packagerExit) };
     } finally {
       await hold.close().catch(() => {});
     }
   }
 
-  #failure(ffmpegExit: ChildExit, packagerExit: ChildExit): SeekwellError {
-    const packagerFirst = packagerExit.code !== 0 && packagerExit.signal !== 'SIGKILL';
-    const culprit = packagerFirst || ffmpegExit.code === 0 ? this.#packager : this.#ffmpeg;
+  // The process that failed first, and why; a write that failed on a nearly full disk is
+  // INSUFFICIENT_STORAGE (the title then makes room or stops retrying), not an encoder fault.
+  async #failure(first: SupervisedChild, ffmpegExit: ChildExit, packagerExit: ChildExit): Promise<SeekwellError> {
+    const culprit = ffmpegExit.code === 0 ? this.#packager : first;
     const exit = culprit === this.#ffmpeg ? ffmpegExit : packagerExit;
     const how = exit.spawnError ? exit.spawnError.message : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-    return new SeekwellError('PIPELINE_FAILED', `${culprit.name} failed (${how})`, {
-      details: { stderr: culprit.stderrTail().slice(-2000) },
-    });
+    const stderr = culprit.stderrTail().slice(-2000);
+    if (mentionsDiskFull(stderr)) {
+      const free = await freeBytes(this.#spec.dir).catch(() => 0);
+      if (free < DISK_LOW_BYTES) {
+        return new SeekwellError('INSUFFICIENT_STORAGE', `WORK_DIR is full (${megabytes(free)} free): ${culprit.name} could not write`, { details: { stderr, freeBytes: free } });
+      }
+    }
+    return new SeekwellError('PIPELINE_FAILED', `${culprit.name} failed (${how})`, { details: { stderr } });
   }
 
   #onProgress(line: string): boolean {

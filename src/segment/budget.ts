@@ -27,7 +27,7 @@ export interface FoundEntry {
 export type IsPinned = (store: BudgetStore, renditionId: string, index: number) => boolean;
 
 export class StoreBudget {
-  readonly maxBytes: number;
+  #maxBytes: number;
   // Used as a recency-ordered map that sums sizes: eviction is ours (it must skip pinned
   // entries), so its own limit is never reached. (A `max` would preallocate that many slots.)
   readonly #entries = new LRUCache<string, Entry>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: (e) => Math.max(1, e.size) });
@@ -35,13 +35,34 @@ export class StoreBudget {
   readonly #onEvict: () => void;
 
   constructor(maxBytes: number, isPinned: IsPinned, onEvict: () => void = () => {}) {
-    this.maxBytes = maxBytes;
+    this.#maxBytes = maxBytes;
     this.#isPinned = isPinned;
     this.#onEvict = onEvict;
   }
 
   get bytes(): number {
     return this.#entries.calculatedSize;
+  }
+
+  /** CACHE_MAX_BYTES, or less once the disk proved smaller (limit(), shrink()). */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  /** Lowers the budget (never raises it) and evicts down to it. */
+  limit(maxBytes: number): Promise<void> {
+    this.#maxBytes = Math.max(0, Math.min(this.#maxBytes, maxBytes));
+    return this.enforce();
+  }
+
+  /**
+   * The disk filled before the budget did: the budget becomes what is stored less `bytes`, and
+   * segments are evicted down to it. Resolves with the bytes evicted (0: nothing could go).
+   */
+  async shrink(bytes: number): Promise<number> {
+    const before = this.bytes;
+    await this.limit(before - bytes);
+    return before - this.bytes;
   }
 
   add(store: BudgetStore, renditionId: string, index: number, size: number): void {
@@ -80,11 +101,11 @@ export class StoreBudget {
 
   /** Evicts least recently used, unpinned segments until the total is within the budget. */
   async enforce(): Promise<void> {
-    if (this.bytes <= this.maxBytes) return;
+    if (this.bytes <= this.#maxBytes) return;
     const victims: Entry[] = [];
     let bytes = this.bytes;
     for (const key of this.#entries.rkeys()) {
-      if (bytes <= this.maxBytes) break;
+      if (bytes <= this.#maxBytes) break;
       const entry = this.#entries.peek(key)!;
       if (this.#isPinned(entry.store, entry.renditionId, entry.index)) continue;
       victims.push(entry);

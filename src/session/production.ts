@@ -41,6 +41,8 @@ export interface ProductionDeps {
   reconcileTitle: () => void;
   /** Every title's video encodes share MAX_VIDEO_ENCODES. */
   slots: Pick<EncodeSlots, 'claim'>;
+  /** The disk filled up: evicts stored segments; resolves with the bytes freed (0: none could go). */
+  makeRoom: () => Promise<number>;
 }
 
 /** What a title needs to know of a session. */
@@ -61,6 +63,12 @@ export interface RunHandle {
 
 /** Runs that failed one after another without producing anything before waits are failed. */
 const MAX_FAILED_RUNS = 2;
+/**
+ * After that, requests are refused with the same error for a while instead of each spawning an
+ * encoder that fails again (a full disk made 56 in 130 s): 5 s, doubling up to a minute.
+ */
+const REFUSAL_FIRST_MS = 5000;
+const REFUSAL_MAX_MS = 60_000;
 
 export class RenditionProduction {
   readonly rendition: EncodedRendition;
@@ -72,6 +80,8 @@ export class RenditionProduction {
   readonly #alive = new Set<Promise<unknown>>();
   readonly #nextRunId: () => string;
   #failedRuns = 0;
+  /** Set once runs kept failing: until `until`, requests get `error` without a new run. */
+  #refusal: { error: SeekwellError; until: number; count: number } | undefined;
 
   constructor(rendition: EncodedRendition, deps: ProductionDeps, nextRunId: () => string) {
     this.rendition = rendition;
@@ -101,6 +111,7 @@ export class RenditionProduction {
         this.reconcile();
         return stored;
       }
+      this.#assertNotRefusing();
       const decision = decideRun({
         index,
         timeline: this.#deps.plan.timeline,
@@ -130,6 +141,7 @@ export class RenditionProduction {
   async init(viewer: Viewer, startIndex: number, signal: AbortSignal): Promise<Buffer> {
     const init = this.#store.getInit(this.rendition.id);
     if (init) return init;
+    this.#assertNotRefusing();
     if (this.#runs.size === 0) this.#startRun(viewer, startIndex, 'no-run');
     else if (!this.#attached.has(viewer)) this.#attach(viewer, [...this.#runs][0]!);
     return this.#store.waitForInit(this.rendition.id, signal);
@@ -296,6 +308,7 @@ export class RenditionProduction {
 
   #onAdvanced(handle: RunHandle, run: PipelineRun): void {
     this.#failedRuns = 0;
+    this.#refusal = undefined;
     if (run.producedIndex === handle.range.startIndex && run.firstSegmentSeconds !== undefined) {
       this.#deps.estimator.recordColdStart(run.firstSegmentSeconds);
     }
@@ -325,8 +338,9 @@ export class RenditionProduction {
     if (end.kind === 'failed') {
       this.#failedRuns++;
       this.#deps.log.error('run failed', { run: handle.id, rendition: handle.renditionId, error: end.error, stderr: end.error.details?.stderr });
-      if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#restart(viewer, orphans, 'no-run');
-      else this.#store.failWaits(end.error, this.rendition.id, inRange);
+      if (end.error.code === 'INSUFFICIENT_STORAGE') void this.#onDiskFull(viewer, end.error, inRange);
+      else if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#restart(viewer, orphans, 'no-run');
+      else this.#refuse(end.error, inRange);
     } else if (end.kind === 'finished' && orphans.some(inRange)) {
       // A file that probed fine must play every listed segment: this is a bug in the plan or the
       // recipe, logged with what it takes to reproduce it.
@@ -339,6 +353,33 @@ export class RenditionProduction {
     } else if (orphans.length > 0 && viewer && end.kind === 'finished') {
       this.#restart(viewer, orphans, 'past-run-end');
     }
+  }
+
+  // The disk filled up under a run: stored segments make room and the run is tried again; with
+  // nothing left to evict, the waits end with INSUFFICIENT_STORAGE (507) and the free space.
+  async #onDiskFull(viewer: Viewer | undefined, error: SeekwellError, inRange: (i: number) => boolean): Promise<void> {
+    const freed = await this.#deps.makeRoom();
+    const orphans = this.#store.waitingIndexes(this.rendition.id).filter((i) => ![...this.#runs].some((h) => h.range.startIndex <= i && i < h.range.endIndex));
+    if (freed > 0 && viewer && orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS) {
+      this.#deps.log.warn('disk full: stored segments evicted, trying again', { rendition: this.rendition.id, freedBytes: freed });
+      this.#restart(viewer, orphans, 'no-run');
+    } else {
+      this.#refuse(error, (i) => inRange(i) || orphans.includes(i));
+    }
+  }
+
+  // Runs keep failing: the waits end with the error, and so do new requests for a while.
+  #refuse(error: SeekwellError, which: (i: number) => boolean): void {
+    const count = (this.#refusal?.count ?? 0) + 1;
+    const ms = Math.min(REFUSAL_MAX_MS, REFUSAL_FIRST_MS * 2 ** (count - 1));
+    this.#refusal = { error, until: this.#deps.options.now() + ms, count };
+    this.#deps.log.warn('refusing new runs for a while', { rendition: this.rendition.id, code: error.code, ms });
+    this.#store.failWaits(error, this.rendition.id, which);
+  }
+
+  #assertNotRefusing(): void {
+    const refusal = this.#refusal;
+    if (refusal && this.#deps.options.now() < refusal.until) throw refusal.error;
   }
 
   // A run started for requests left waiting by one that ended; if none may start, they are told why.

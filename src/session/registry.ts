@@ -22,6 +22,8 @@ import { Title, type RunHandle, type TitleOptions } from './title.js';
  * SIGTERM -> SIGKILL bound (2 s), so normally they are gone when it answers.
  */
 const DEPARTURE_STOP_WAIT_MS = 3000;
+/** Least a full disk makes the store give up. */
+const DISK_RELIEF_BYTES = 64 * 1024 ** 2;
 
 export interface RegistryOptions extends TitleOptions {
   /** This server instance's own folder in WORK_DIR: `runs/` and `tmp/` go below it. */
@@ -155,6 +157,7 @@ export class SessionRegistry {
           estimatorFor: (renditionId) => this.estimatorFor(renditionId),
           budget: this.budget,
           slots: this.slots,
+          makeRoom: () => this.makeRoom(),
           metrics: this.#metrics,
           log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
         });
@@ -165,6 +168,17 @@ export class SessionRegistry {
       void pending.finally(() => this.#opening.delete(key)).catch(() => {});
     }
     return pending;
+  }
+
+  /**
+   * The disk filled before the budget did: the budget shrinks below what is stored (by a tenth, at
+   * least DISK_RELIEF_BYTES) and segments outside every viewer's window are evicted. Resolves
+   * with the bytes freed.
+   */
+  async makeRoom(): Promise<number> {
+    const freed = await this.budget.shrink(Math.max(DISK_RELIEF_BYTES, Math.floor(this.budget.bytes / 10)));
+    this.#log.warn('disk full: store budget lowered', { freedBytes: freed, maxBytes: this.budget.maxBytes });
+    return freed;
   }
 
   estimatorFor(renditionId: string): EncoderEstimator {

@@ -28,6 +28,8 @@ export interface TitleDeps {
   budget: StoreBudget;
   /** MAX_VIDEO_ENCODES, shared by every title. */
   slots: Pick<EncodeSlots, 'claim'>;
+  /** The disk filled up: evicts stored segments, resolves with the bytes freed. */
+  makeRoom: () => Promise<number>;
   metrics: Metrics;
   log: Logger;
 }
@@ -138,11 +140,11 @@ export class Title {
     }
     let production = this.#productions.get(rendition.id);
     if (!production) {
-      const { options, estimatorFor, metrics, log, runsDir, slots } = this.#deps;
+      const { options, estimatorFor, metrics, log, runsDir, slots, makeRoom } = this.#deps;
       production = new RenditionProduction(rendition, {
         store: this.store, source: this.source, plan: this.plan, runsDir, options,
         estimator: estimatorFor(rendition.id), metrics, log: log.child({ rendition: rendition.id }),
-        reconcileTitle: () => this.reconcile(), slots,
+        reconcileTitle: () => this.reconcile(), slots, makeRoom,
       }, () => `${this.key.slice(0, 8)}-${++this.#seq}`);
       this.#productions.set(rendition.id, production);
     }

@@ -52,8 +52,10 @@ export interface ServerProcess {
  * Starts `src/main.ts` as its own process (real signals, a real exit code) on port 0 with COPY
  * never and 4 s segments (as startTestServer); resolves once it listens.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startServerProcess(env: Record<string, string>, options: { prefix?: string[] } = {}): Promise<ServerProcess> {
+  // `prefix`: a command that runs the server as its last arguments (e.g. in a mount namespace).
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const child = spawn(command!, args, {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

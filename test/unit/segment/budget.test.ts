@@ -245,4 +245,27 @@ describe('StoreBudget', () => {
     budget.add(store, 'video', 0, 100);
     expect(budget.bytes).toBe(100);
   });
+
+  it('shrinks below what is stored when the disk fills, evicting the least recently used unpinned segments', async () => {
+    const store = fakeStore('title');
+    const budget = new StoreBudget(10_000, (_s, _r, index) => index === 0);
+    for (let i = 0; i < 4; i++) budget.add(store, 'video', i, 100);
+    await settled(budget);
+    expect(await budget.shrink(150)).toBe(200);
+    expect(store.evicted).toEqual(['video/1', 'video/2']);
+    expect(budget.maxBytes).toBe(250);
+    // The lowered budget holds: a new segment pushes the next one out.
+    budget.add(store, 'video', 4, 100);
+    await settled(budget);
+    expect(store.evicted).toEqual(['video/1', 'video/2', 'video/3']);
+  });
+
+  it('frees nothing when everything stored is pinned, and limit() never raises the budget', async () => {
+    const store = fakeStore('title');
+    const budget = new StoreBudget(1000, () => true);
+    budget.add(store, 'video', 0, 100);
+    expect(await budget.shrink(500)).toBe(0);
+    await budget.limit(5000);
+    expect(budget.maxBytes).toBe(0);
+  });
 });
