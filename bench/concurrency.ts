@@ -41,7 +41,7 @@ export async function viewerClips(count: number): Promise<{ dir: string; files: 
   return { dir, files };
 }
 
-interface ViewerResult {
+export interface ViewerResult {
   viewer: number;
   firstSegmentMs: number;
   stalls: number;
@@ -54,7 +54,7 @@ interface ViewerResult {
   restarts: number;
 }
 
-async function watch(base: string, media: string, viewer: number): Promise<ViewerResult> {
+export async function watch(base: string, media: string, viewer: number): Promise<ViewerResult> {
   const t0 = performance.now();
   const id = await createSession(base, media);
   let failed = true;

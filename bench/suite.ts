@@ -1,9 +1,11 @@
-// The standard `npm run bench` suite, in the order it runs (~13-15 minutes on 2 cores).
+// The standard `npm run bench` suite, in the order it runs (~19-21 minutes on 2 cores).
 import { concurrency } from './concurrency.js';
 import { coldStartAndSeeks, manifests } from './latency.js';
 import { memory } from './memory.js';
+import { overload } from './overload.js';
 import { encodeOverhead, naiveBaseline } from './overhead.js';
 import { startup } from './startup.js';
+import { storm } from './storm.js';
 import type { Scenario } from './support.js';
 import { warmServing } from './warm-serving.js';
 
@@ -15,5 +17,7 @@ export const SUITE: Record<string, Scenario> = {
   'encode-overhead': encodeOverhead,
   'naive-baseline': naiveBaseline,
   concurrency,
+  overload,
+  storm,
   memory,
 };

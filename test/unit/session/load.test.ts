@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log.js';
+import { assessLoad, LoadMonitor, type LoadView } from '../../../src/session/load.js';
+
+const run = (speed: number | undefined, extra: Partial<LoadView> = {}): LoadView => ({ speed, paused: false, waited: false, leadSeconds: 4, ...extra });
+
+describe('assessLoad', () => {
+  it('is normal with no run, or runs all well above real time', () => {
+    expect(assessLoad([]).level).toBe('normal');
+    expect(assessLoad([run(3), run(1.6)])).toEqual({ level: 'normal', slowestSpeed: 1.6 });
+  });
+
+  it('is strained when the slowest needed run has under 1.3x, overloaded under 1x', () => {
+    expect(assessLoad([run(3), run(1.2)]).level).toBe('strained');
+    expect(assessLoad([run(3), run(0.8)]).level).toBe('overloaded');
+  });
+
+  it('ignores paused runs, runs not yet measured, and runs far ahead of their viewer that nobody waits on', () => {
+    expect(assessLoad([run(0.5, { paused: true }), run(undefined), run(0.7, { leadSeconds: 20 })]).level).toBe('normal');
+    // The same far-ahead run counts once a request waits on it.
+    expect(assessLoad([run(0.7, { leadSeconds: 20, waited: true })]).level).toBe('overloaded');
+  });
+});
+
+describe('LoadMonitor', () => {
+  function monitor(): { m: LoadMonitor; set(runs: LoadView[]): void; at(ms: number): void } {
+    let runs: LoadView[] = [];
+    let now = 0;
+    const m = new LoadMonitor(() => runs, () => now, createLogger('silent'));
+    return { m, set: (r) => (runs = r), at: (ms) => (now = ms) };
+  }
+
+  it('enters a higher level once readings said so for 2 s, not on one reading', () => {
+    const { m, set, at } = monitor();
+    set([run(0.8)]);
+    at(0);
+    expect(m.update()).toBe(false);
+    at(1000);
+    m.update();
+    expect(m.level).toBe('normal');
+    at(2000);
+    expect(m.update()).toBe(true);
+    expect(m.level).toBe('overloaded');
+    expect(m.overloaded && m.strained).toBe(true);
+  });
+
+  it('goes only as far as every reading agreed: one overloaded reading among strained ones gives strained', () => {
+    const { m, set, at } = monitor();
+    at(0);
+    set([run(1.1)]);
+    m.update();
+    at(1000);
+    set([run(0.8)]);
+    m.update();
+    at(2000);
+    m.update();
+    expect(m.level).toBe('strained');
+  });
+
+  it('leaves a level only after 15 s of lower readings, and starts over when one reading is high again', () => {
+    const { m, set, at } = monitor();
+    set([run(0.8)]);
+    for (const t of [0, 1000, 2000]) {
+      at(t);
+      m.update();
+    }
+    expect(m.level).toBe('overloaded');
+    set([run(2)]);
+    at(3000);
+    m.update();
+    at(16_000);
+    m.update();
+    expect(m.level).toBe('overloaded');
+    set([run(0.9)]);
+    at(17_000);
+    m.update();
+    set([run(2)]);
+    at(18_000);
+    m.update();
+    at(32_000);
+    m.update();
+    expect(m.level).toBe('overloaded');
+    at(33_000);
+    m.update();
+    expect(m.level).toBe('normal');
+  });
+});
