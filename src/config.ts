@@ -35,6 +35,8 @@ export interface Config {
    * video cost little and are not counted.
    */
   readonly maxVideoEncodes: number;
+  /** Degrade service (and finally refuse new sessions) when encodes fall behind real time. */
+  readonly loadShedding: boolean;
   /** Largest request body read (POST /api/sessions); a larger one is refused with 413. */
   readonly bodyMaxBytes: number;
   readonly ffmpegPath: string;
@@ -90,7 +92,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),
     sessionIdleMs: readInteger(r, 'SESSION_IDLE_MS', 300_000, 1000, 86_400_000),
     maxSessions: readInteger(r, 'MAX_SESSIONS', 1000, 1, 1_000_000),
-    maxVideoEncodes: readInteger(r, 'MAX_VIDEO_ENCODES', Math.max(4, 2 * availableParallelism()), 1, 10_000),
+    maxVideoEncodes: readInteger(r, 'MAX_VIDEO_ENCODES', Math.max(8, 4 * availableParallelism()), 1, 10_000),
+    loadShedding: readChoice(r, 'LOAD_SHEDDING', ['on', 'off'] as const, 'on') === 'on',
     bodyMaxBytes: readInteger(r, 'BODY_MAX_BYTES', 65_536, 1024, 16 * 1024 ** 2),
     ffmpegPath: raw(r, 'FFMPEG_PATH') ?? 'ffmpeg',
     ffprobePath: raw(r, 'FFPROBE_PATH') ?? 'ffprobe',

@@ -18,6 +18,7 @@ import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
 import { fitBudgetToDisk } from './segment/disk.js';
 import { claimInstanceDir } from './segment/work-dir.js';
 import { Metrics, type Gauges } from './metrics.js';
+import type { LoadLevel } from './session/load.js';
 import { SessionRegistry } from './session/registry.js';
 
 export interface ServerOptions {
@@ -25,6 +26,8 @@ export interface ServerOptions {
   now?: () => number;
   /** This instance's id: its folder in WORK_DIR/instances (default: a random UUID). */
   instanceId?: string;
+  /** Replaces the measured load level (tests that need a strained or overloaded server). */
+  loadLevel?: () => LoadLevel;
 }
 
 export interface SeekwellServer {
@@ -64,6 +67,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sessionExpireMs: Math.max(config.sessionIdleMs * 12, 3_600_000),
     maxSessions: config.maxSessions,
     maxVideoEncodes: config.maxVideoEncodes,
+    loadShedding: config.loadShedding,
+    ...(options.loadLevel ? { loadLevel: options.loadLevel } : {}),
     bufferAheadSeconds: config.bufferAheadSeconds,
     seekPolicy: config.seekPolicy,
     cacheMaxBytes: config.cacheMaxBytes,
@@ -120,6 +125,7 @@ function gaugesOf(registry: SessionRegistry, config: Config): Gauges {
     pausedRuns: runs.filter((h) => h.run?.paused).length,
     storeBytes: registry.budget.bytes,
     memoryCacheBytes: registry.memory.bytes,
+    loadLevel: ['normal', 'strained', 'overloaded'].indexOf(registry.loadLevel),
     limits: {
       sessions: config.maxSessions,
       video_encodes: config.maxVideoEncodes,

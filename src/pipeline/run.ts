@@ -247,7 +247,8 @@ export class PipelineRun {
         return new SeekwellError('INSUFFICIENT_STORAGE', `WORK_DIR is full (${megabytes(free)} free): ${culprit.name} could not write`, { details: { stderr, freeBytes: free } });
       }
     }
-    return new SeekwellError('PIPELINE_FAILED', `${culprit.name} failed (${how})`, { details: { stderr } });
+    // A signal we did not send (the OOM killer, an operator): the recipe is not at fault.
+    return new SeekwellError('PIPELINE_FAILED', `${culprit.name} failed (${how})`, { details: { stderr, killed: exit.signal !== null && !exit.spawnError } });
   }
 
   #onProgress(line: string): boolean {

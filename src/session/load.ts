@@ -1,11 +1,13 @@
 // Whether the video encodes viewers depend on keep up with real time, from each run's measured
-// speed. Overload is a state the server is in, entered and left with hysteresis, and degrades
+// speed and the machine's idle CPU (a run slow while the CPU idles is slow by itself, or stopped:
+// more CPU would not help it, and refusing viewers would not either). Overload is a state the server is in, entered and left with hysteresis, and degrades
 // service in a stated order instead of letting every viewer stall:
 //   strained    the slowest needed run makes under 1.3 s of content per second: runs whose
 //               viewers have a buffer (2+ segments made ahead) pause, and new video runs use
 //               x264 superfast (the same SPS/PPS as veryfast, so inits stay interchangeable);
 //   overloaded  it makes under 1 s per second even so: new sessions are refused (503 OVERLOADED,
 //               Retry-After); viewers already playing keep their runs.
+import { cpus } from 'node:os';
 import type { Logger } from '../log.js';
 
 export type LoadLevel = 'normal' | 'strained' | 'overloaded';
@@ -25,6 +27,8 @@ export interface LoadView {
 export const KEEP_UP_SPEED = 1;
 /** Speed under which there is no margin left for one more viewer. */
 export const STRAINED_SPEED = 1.3;
+/** With this much of the CPU idle, the machine is not what holds a slow run back. */
+export const IDLE_ENOUGH = 0.2;
 /** A run this far ahead of its viewer is not at risk whatever its speed. */
 const SAFE_LEAD_SECONDS = 12;
 /** A higher level is entered once readings said so this long (two reports a second apart). */
@@ -35,16 +39,43 @@ const LEAVE_MS = 15_000;
 const LEVELS: readonly LoadLevel[] = ['normal', 'strained', 'overloaded'];
 const RANK: Record<LoadLevel, number> = { normal: 0, strained: 1, overloaded: 2 };
 
-/** The level the runs say right now, without hysteresis. */
-export function assessLoad(runs: readonly LoadView[]): { level: LoadLevel; slowestSpeed: number | undefined } {
+/**
+ * The level the runs say right now, without hysteresis. `idle`: the fraction of the CPU left idle
+ * since the last reading (undefined when unknown).
+ */
+export function assessLoad(runs: readonly LoadView[], idle?: number): { level: LoadLevel; slowestSpeed: number | undefined } {
   const atRisk = runs.filter((r) => !r.paused && r.speed !== undefined && (r.waited || r.leadSeconds === undefined || r.leadSeconds < SAFE_LEAD_SECONDS));
   if (atRisk.length === 0) return { level: 'normal', slowestSpeed: undefined };
   const slowest = Math.min(...atRisk.map((r) => r.speed!));
-  return { level: slowest < KEEP_UP_SPEED ? 'overloaded' : slowest < STRAINED_SPEED ? 'strained' : 'normal', slowestSpeed: slowest };
+  const level = idle !== undefined && idle >= IDLE_ENOUGH ? 'normal' : slowest < KEEP_UP_SPEED ? 'overloaded' : slowest < STRAINED_SPEED ? 'strained' : 'normal';
+  return { level, slowestSpeed: slowest };
+}
+
+/** A clock of the CPU's idle share: each call gives the fraction idle since the previous one. */
+export function cpuIdleMeter(): () => number | undefined {
+  let last = cpuTimes();
+  return () => {
+    const now = cpuTimes();
+    const total = now.total - last.total;
+    const idle = now.idle - last.idle;
+    last = now;
+    return total > 0 ? idle / total : undefined;
+  };
+}
+
+function cpuTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    idle += times.idle;
+    total += times.user + times.nice + times.sys + times.irq + times.idle;
+  }
+  return { idle, total };
 }
 
 export class LoadMonitor {
   readonly #runs: () => LoadView[];
+  readonly #idle: () => number | undefined;
   readonly #now: () => number;
   readonly #log: Logger;
   #level: LoadLevel = 'normal';
@@ -52,8 +83,9 @@ export class LoadMonitor {
   #pending: { level: LoadLevel; since: number } | undefined;
   #slowest: number | undefined;
 
-  constructor(runs: () => LoadView[], now: () => number, log: Logger) {
+  constructor(runs: () => LoadView[], now: () => number, log: Logger, idle: () => number | undefined = cpuIdleMeter()) {
     this.#runs = runs;
+    this.#idle = idle;
     this.#now = now;
     this.#log = log;
   }
@@ -78,7 +110,7 @@ export class LoadMonitor {
 
   /** Takes a reading; returns true when the level changed. Called about once a second. */
   update(): boolean {
-    const { level, slowestSpeed } = assessLoad(this.#runs());
+    const { level, slowestSpeed } = assessLoad(this.#runs(), this.#idle());
     this.#slowest = slowestSpeed;
     const now = this.#now();
     if (level === this.#level) {

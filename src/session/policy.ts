@@ -75,10 +75,13 @@ function isEncoding(run: RunView, index: number, timeline: SegmentTimes): boolea
 
 export function decideRun(input: PolicyInput): RunDecision {
   const { index, runs } = input;
-  const covering = runs.filter((r) => r.startIndex <= index && index < r.endIndex);
+  // A run past the segment made it already: it is not on disk any more (evicted, or its file
+  // vanished), and waiting on that run would never end (the storm test found this).
+  const passed = (r: RunView): boolean => r.producedIndex >= index;
+  const covering = runs.filter((r) => r.startIndex <= index && index < r.endIndex && !passed(r));
   if (covering.length === 0) {
     const reason: RestartReason = runs.length === 0 ? 'no-run'
-      : runs.every((r) => index < r.startIndex) ? 'behind-every-run'
+      : runs.every((r) => index < r.startIndex || passed(r)) ? 'behind-every-run'
       : runs.some((r) => index >= r.endIndex && index - r.endIndex < 2) ? 'past-run-end'
       : 'cheaper-than-waiting';
     return { action: 'start', index, reason, expectedSeconds: input.coldStartSeconds };

@@ -13,6 +13,7 @@ import { PipelineRun, type RunEnd } from '../pipeline/run.js';
 import type { SegmentStore, StoredSegment } from '../segment/store.js';
 import type { EncodeSlots, SlotHolder } from './encode-slots.js';
 import type { EncoderEstimator } from './estimator.js';
+import type { LoadView } from './load.js';
 import { decideRun, type RestartReason, type RunView, type SeekPolicy } from './policy.js';
 
 export interface TitleOptions {
@@ -43,6 +44,8 @@ export interface ProductionDeps {
   slots: Pick<EncodeSlots, 'claim'>;
   /** The disk filled up: evicts stored segments; resolves with the bytes freed (0: none could go). */
   makeRoom: () => Promise<number>;
+  /** True while encodes fall behind (session/load.ts): buffered viewers' runs pause, new runs go faster. */
+  strained: () => boolean;
 }
 
 /** What a title needs to know of a session. */
@@ -63,6 +66,10 @@ export interface RunHandle {
 
 /** Runs that failed one after another without producing anything before waits are failed. */
 const MAX_FAILED_RUNS = 2;
+/** The same for runs killed by a signal not ours (the OOM killer, an operator): tried a little longer. */
+const MAX_KILLED_RUNS = 4;
+/** While strained, a video run nobody waits on pauses this many segments ahead of its viewers. */
+const STRAINED_LEAD_SEGMENTS = 2;
 /**
  * After that, requests are refused with the same error for a while instead of each spawning an
  * encoder that fails again (a full disk made 56 in 130 s): 5 s, doubling up to a minute.
@@ -185,6 +192,7 @@ export class RenditionProduction {
   reconcile(): void {
     const waiting = this.#store.waitingIndexes(this.rendition.id);
     const othersWait = this.#store.isOtherWaited(this.rendition.id, (id) => findRendition(this.#deps.plan, id)?.kind === 'video');
+    const lead = this.#encodesVideo && this.#deps.strained() ? STRAINED_LEAD_SEGMENTS : this.windowSegments;
     for (const handle of this.#runs) {
       const run = handle.run;
       if (!run) continue;
@@ -196,14 +204,32 @@ export class RenditionProduction {
       }
       const frontier = Math.max(handle.range.startIndex, ...viewers.map((v) => v.frontier ?? handle.range.startIndex));
       const ahead = run.producedIndex - frontier;
-      if (!waited && (ahead >= this.windowSegments || (othersWait && ahead >= 1))) run.pause();
+      if (!waited && (ahead >= lead || (othersWait && ahead >= 1))) run.pause();
       else run.resume();
     }
   }
 
+  get #encodesVideo(): boolean {
+    return this.rendition.kind === 'video' && this.rendition.mode === 'encode';
+  }
+
+  /** This rendition's runs as the load sees them: none unless it encodes video. */
+  loadViews(): LoadView[] {
+    if (!this.#encodesVideo) return [];
+    const waiting = this.#store.waitingIndexes(this.rendition.id);
+    const { timeline } = this.#deps.plan;
+    return [...this.#runs].flatMap((handle) => {
+      const run = handle.run;
+      if (!run) return [];
+      const frontiers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v.frontier ?? handle.range.startIndex);
+      const leadSeconds = frontiers.length === 0 ? undefined : timeline.endOf(run.producedIndex) - timeline.endOf(Math.max(...frontiers));
+      return [{ speed: run.speed, paused: run.paused, waited: this.#isWaited(handle, waiting), leadSeconds }];
+    });
+  }
+
   /** This rendition's runs as MAX_VIDEO_ENCODES counts them: none unless it encodes video. */
   slotHolders(): SlotHolder[] {
-    if (this.rendition.kind !== 'video' || this.rendition.mode !== 'encode') return [];
+    if (!this.#encodesVideo) return [];
     const waiting = this.#store.waitingIndexes(this.rendition.id);
     return [...this.#runs].map((handle) => ({
       id: handle.id,
@@ -265,9 +291,10 @@ export class RenditionProduction {
   #startRun(viewer: Viewer, index: number, reason: RestartReason): RunHandle {
     const previous = this.#attached.get(viewer);
     const replaced = previous && !this.#sharedWithOthers(previous, viewer) ? previous : undefined;
-    if (this.rendition.kind === 'video' && this.rendition.mode === 'encode') this.#deps.slots.claim(replaced?.id);
+    if (this.#encodesVideo) this.#deps.slots.claim(replaced?.id);
     const { options, metrics } = this.#deps;
     const { plan, source, store } = this.#deps;
+    const rendition = this.#runRendition();
     const range = { startIndex: index, endIndex: Math.min(plan.timeline.count, index + options.maxRunSegments) };
     const id = this.#nextRunId();
     const renditionId = this.rendition.id;
@@ -286,7 +313,7 @@ export class RenditionProduction {
         input: source.input,
         demuxer: source.demuxer,
         plan,
-        rendition: this.rendition,
+        rendition,
         ffmpegPath: options.ffmpegPath,
         packagerPath: options.packagerPath,
         launcher: options.launcher,
@@ -304,6 +331,14 @@ export class RenditionProduction {
     this.#alive.add(alive);
     void alive.finally(() => this.#alive.delete(alive));
     return handle;
+  }
+
+  // The rendition as this run encodes it: with x264 superfast while the server is strained.
+  #runRendition(): EncodedRendition {
+    const r = this.rendition;
+    if (r.kind !== 'video' || r.mode !== 'encode' || !this.#deps.strained()) return r;
+    this.#deps.metrics.runsDegraded.inc();
+    return { ...r, spec: { ...r.spec, preset: 'superfast' } };
   }
 
   #onAdvanced(handle: RunHandle, run: PipelineRun): void {
@@ -338,9 +373,11 @@ export class RenditionProduction {
     if (end.kind === 'failed') {
       this.#failedRuns++;
       this.#deps.log.error('run failed', { run: handle.id, rendition: handle.renditionId, error: end.error, stderr: end.error.details?.stderr });
+      const limit = end.error.details?.killed ? MAX_KILLED_RUNS : MAX_FAILED_RUNS;
       if (end.error.code === 'INSUFFICIENT_STORAGE') void this.#onDiskFull(viewer, end.error, inRange);
-      else if (orphans.length > 0 && this.#failedRuns < MAX_FAILED_RUNS && viewer) this.#restart(viewer, orphans, 'no-run');
-      else this.#refuse(end.error, inRange);
+      else if (this.#failedRuns >= limit) this.#refuse(end.error, inRange);
+      else if (orphans.length > 0 && viewer) this.#restart(viewer, orphans, 'no-run');
+      else this.#store.failWaits(end.error, this.rendition.id, inRange);
     } else if (end.kind === 'finished' && orphans.some(inRange)) {
       // A file that probed fine must play every listed segment: this is a bug in the plan or the
       // recipe, logged with what it takes to reproduce it.

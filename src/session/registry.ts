@@ -14,6 +14,7 @@ import { StoreRoot } from '../segment/store-root.js';
 import { SegmentMemory } from '../segment/memory.js';
 import { EncodeSlots } from './encode-slots.js';
 import { EncoderEstimator } from './estimator.js';
+import { LoadMonitor, type LoadLevel } from './load.js';
 import { Session } from './session.js';
 import { Title, type RunHandle, type TitleOptions } from './title.js';
 
@@ -22,6 +23,8 @@ import { Title, type RunHandle, type TitleOptions } from './title.js';
  * SIGTERM -> SIGKILL bound (2 s), so normally they are gone when it answers.
  */
 const DEPARTURE_STOP_WAIT_MS = 3000;
+/** How often the load is read (each run's speed updates with ffmpeg's progress, every 0.5 s). */
+const LOAD_READING_MS = 1000;
 /** Least a full disk makes the store give up. */
 const DISK_RELIEF_BYTES = 64 * 1024 ** 2;
 
@@ -42,6 +45,10 @@ export interface RegistryOptions extends TitleOptions {
   maxSessions: number;
   /** Runs encoding video at most, over every title (MAX_VIDEO_ENCODES). */
   maxVideoEncodes: number;
+  /** Act on the load level (LOAD_SHEDDING); it is measured and reported either way. */
+  loadShedding: boolean;
+  /** Replaces the measured load level (tests); default: the LoadMonitor's. */
+  loadLevel?: () => LoadLevel;
   cacheMaxBytes: number;
   /** Bytes of recently served segments kept in memory (0: none). */
   memoryCacheMaxBytes: number;
@@ -81,6 +88,8 @@ export class SessionRegistry {
   readonly stores: StoreRoot;
   readonly memory: SegmentMemory;
   readonly slots: EncodeSlots;
+  readonly load: LoadMonitor;
+  readonly #loadTimer: NodeJS.Timeout;
   #closing: Promise<void> | undefined;
 
   constructor(options: RegistryOptions, source: SourceDeps, metrics: Metrics, log: Logger) {
@@ -93,6 +102,12 @@ export class SessionRegistry {
     this.budget = new StoreBudget(options.cacheMaxBytes, (store, renditionId, index) =>
       this.#titles.get(store.key)?.isPinned(renditionId, index) ?? false, () => metrics.evictions.inc());
     this.stores = new StoreRoot({ root: options.storeDir, tmpDir: path.join(options.instanceDir, 'tmp'), budget: this.budget, metrics, log });
+    this.load = new LoadMonitor(() => this.titles.flatMap((t) => t.productions.flatMap((p) => p.loadViews())), options.now, log);
+    // A change of level re-decides every run's pause (strained: buffered viewers' runs pause early).
+    this.#loadTimer = setInterval(() => {
+      if (this.load.update()) for (const title of this.titles) title.reconcile();
+    }, LOAD_READING_MS);
+    this.#loadTimer.unref();
     const every = Math.max(250, Math.min(30_000, Math.floor(options.sessionIdleMs / 4)));
     this.#sweeper = setInterval(() => this.sweepIdle(), every);
     this.#sweeper.unref();
@@ -115,6 +130,11 @@ export class SessionRegistry {
     const unused = this.#unused.get(key);
     if (request.shareUnused && unused && !unused.closed && !unused.claimed && unused.startIndex === startIndex
       && this.#options.now() - unused.createdAt < SHARE_UNUSED_MS) return unused;
+    if (this.#options.loadShedding && this.loadLevel === 'overloaded') {
+      this.#metrics.refused.inc({ limit: 'load' });
+      const slowest = this.load.slowestSpeed;
+      throw new SeekwellError('OVERLOADED', `the encoders are not keeping up with their viewers${slowest === undefined ? '' : ` (slowest at ${slowest.toFixed(2)}x real time)`}; retry later`);
+    }
     if (this.#sessions.size >= this.#options.maxSessions) {
       this.#metrics.refused.inc({ limit: 'sessions' });
       throw new SeekwellError('OVERLOADED', `the server has its maximum of ${this.#options.maxSessions} sessions (MAX_SESSIONS); retry later`);
@@ -158,6 +178,7 @@ export class SessionRegistry {
           budget: this.budget,
           slots: this.slots,
           makeRoom: () => this.makeRoom(),
+          strained: () => this.#options.loadShedding && this.loadLevel !== 'normal',
           metrics: this.#metrics,
           log: this.#log.child({ title: key.slice(0, 8), media: source.relative }),
         });
@@ -179,6 +200,11 @@ export class SessionRegistry {
     const freed = await this.budget.shrink(Math.max(DISK_RELIEF_BYTES, Math.floor(this.budget.bytes / 10)));
     this.#log.warn('disk full: store budget lowered', { freedBytes: freed, maxBytes: this.budget.maxBytes });
     return freed;
+  }
+
+  /** normal, strained or overloaded (session/load.ts). */
+  get loadLevel(): LoadLevel {
+    return this.#options.loadLevel?.() ?? this.load.level;
   }
 
   estimatorFor(renditionId: string): EncoderEstimator {
@@ -246,6 +272,7 @@ export class SessionRegistry {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#sweeper);
+      clearInterval(this.#loadTimer);
       for (const session of this.list()) session.close('server closing');
       this.#sessions.clear();
       this.#unused.clear();

@@ -30,6 +30,8 @@ export interface TitleDeps {
   slots: Pick<EncodeSlots, 'claim'>;
   /** The disk filled up: evicts stored segments, resolves with the bytes freed. */
   makeRoom: () => Promise<number>;
+  /** True while encodes fall behind (session/load.ts). */
+  strained: () => boolean;
   metrics: Metrics;
   log: Logger;
 }
@@ -140,11 +142,11 @@ export class Title {
     }
     let production = this.#productions.get(rendition.id);
     if (!production) {
-      const { options, estimatorFor, metrics, log, runsDir, slots, makeRoom } = this.#deps;
+      const { options, estimatorFor, metrics, log, runsDir, slots, makeRoom, strained } = this.#deps;
       production = new RenditionProduction(rendition, {
         store: this.store, source: this.source, plan: this.plan, runsDir, options,
         estimator: estimatorFor(rendition.id), metrics, log: log.child({ rendition: rendition.id }),
-        reconcileTitle: () => this.reconcile(), slots, makeRoom,
+        reconcileTitle: () => this.reconcile(), slots, makeRoom, strained,
       }, () => `${this.key.slice(0, 8)}-${++this.#seq}`);
       this.#productions.set(rendition.id, production);
     }

@@ -65,7 +65,7 @@ async function storeBytes(dir: string): Promise<number> {
 /** Kills or stops a random pipeline process now and then, until `until`. */
 async function injectFaults(srv: TestServer, until: number, done: string[]): Promise<void> {
   while (Date.now() < until) {
-    await sleep(1500 + random(1500));
+    await sleep(1000 + random(1000));
     const runs = srv.server.registry.titles.flatMap((t) => t.runs).flatMap((h) => (h.run ? [h.run] : []));
     const run = runs[random(runs.length)];
     const pid = run && (Math.random() < 0.5 ? run.pids.ffmpeg : run.pids.packager);
@@ -107,7 +107,7 @@ describe('a storm of jumping, aborting and deleting viewers', () => {
     // Half the clients share one title; the others pick any.
     const clients = Array.from({ length: CLIENTS }, (_, i) => new StormClient(srv.base, SHAPE, tally).run(until, faults, () => (i % 2 === 0 ? TITLES[0]! : TITLES[random(TITLES.length)]!)));
     await Promise.all([...clients, faults ? injectFaults(srv, until, injected) : Promise.resolve()]);
-    console.log(`storm${faults ? ' with faults' : ''}: ${JSON.stringify(Object.fromEntries(tally.statuses))}, ${tally.checked} segments checked, slowest ${tally.slowestMs} ms${faults ? `, faults ${JSON.stringify(injected)}` : ''}`);
+    console.log(`storm${faults ? ' with faults' : ''}: ${JSON.stringify(Object.fromEntries(tally.statuses))}, ${tally.checked} segments checked, slowest ${tally.slowestMs} ms${faults ? `, faults ${JSON.stringify(injected)}, 502s ${JSON.stringify(Object.fromEntries(tally.failures))}` : ''}`);
     if (faults) expect(injected.length).toBeGreaterThan(5);
     return tally;
   }

@@ -25,10 +25,12 @@ export interface Tally {
   checked: number;
   /** Milliseconds each segment request took to answer (200 or not; client aborts left out). */
   segmentMs: number[];
+  /** The 502 bodies answered while processes were being killed, counted. */
+  failures: Map<string, number>;
 }
 
 export function newTally(): Tally {
-  return { statuses: new Map(), problems: [], slowestMs: 0, checked: 0, segmentMs: [] };
+  return { statuses: new Map(), problems: [], slowestMs: 0, checked: 0, segmentMs: [], failures: new Map() };
 }
 
 function count(tally: Tally, key: string): void {
@@ -132,6 +134,7 @@ export class StormClient {
       if (ms > this.#shape.maxAnswerMs) this.#tally.problems.push(`${what}: answered after ${ms} ms`);
       const retryable = response.status === 503 && response.headers.get('retry-after') !== null;
       const killed = faults && response.status === 502 && code === 'PIPELINE_FAILED';
+      if (killed) this.#tally.failures.set(body.toString(), (this.#tally.failures.get(body.toString()) ?? 0) + 1);
       if (response.status >= 300 && !retryable && !killed) this.#tally.problems.push(`${what} ${url}: ${response.status} ${body.toString().slice(0, 200)}`);
       return { status: response.status, body };
     } catch (error) {

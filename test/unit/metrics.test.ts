@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Metrics, type Gauges } from '../../src/metrics.js';
 
-const gauges: Gauges = { sessions: 3, runs: 2, pausedRuns: 1, storeBytes: 123456789, memoryCacheBytes: 4096, limits: { sessions: 1000, video_encodes: 4 } };
+const gauges: Gauges = { sessions: 3, runs: 2, pausedRuns: 1, storeBytes: 123456789, memoryCacheBytes: 4096, loadLevel: 1, limits: { sessions: 1000, video_encodes: 4 } };
 
 // A line of the text exposition format as Seekwell writes it: a comment or one sample.
 const LINE = /^(# (HELP|TYPE) \S+ .+|[a-z_]+(\{[^}]*\})? [0-9.e+-]+)$/;
@@ -37,6 +37,8 @@ const TYPES: Record<string, string> = {
   seekwell_segments_restored_total: 'counter',
   seekwell_store_evictions_total: 'counter',
   seekwell_refused_total: 'counter',
+  seekwell_runs_degraded_total: 'counter',
+  seekwell_load_level: 'gauge',
   seekwell_limit: 'gauge',
   seekwell_segment_wait_seconds: 'histogram',
 };

@@ -15,6 +15,11 @@ describe('assessLoad', () => {
     expect(assessLoad([run(3), run(0.8)]).level).toBe('overloaded');
   });
 
+  it('is normal, whatever the speeds, while a fifth of the CPU idles: the machine is not what holds the run back', () => {
+    expect(assessLoad([run(0.5)], 0.35).level).toBe('normal');
+    expect(assessLoad([run(0.5)], 0.1).level).toBe('overloaded');
+  });
+
   it('ignores paused runs, runs not yet measured, and runs far ahead of their viewer that nobody waits on', () => {
     expect(assessLoad([run(0.5, { paused: true }), run(undefined), run(0.7, { leadSeconds: 20 })]).level).toBe('normal');
     // The same far-ahead run counts once a request waits on it.
@@ -26,7 +31,7 @@ describe('LoadMonitor', () => {
   function monitor(): { m: LoadMonitor; set(runs: LoadView[]): void; at(ms: number): void } {
     let runs: LoadView[] = [];
     let now = 0;
-    const m = new LoadMonitor(() => runs, () => now, createLogger('silent'));
+    const m = new LoadMonitor(() => runs, () => now, createLogger('silent'), () => 0);
     return { m, set: (r) => (runs = r), at: (ms) => (now = ms) };
   }
 

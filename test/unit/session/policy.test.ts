@@ -44,6 +44,13 @@ describe('decideRun', () => {
     expect(decideRun(input(3, [warm]))).toMatchObject({ action: 'start', index: 3, reason: 'behind-every-run' });
   });
 
+  it('starts a run for a segment a run already made and the store no longer has (evicted), instead of waiting on it forever', () => {
+    expect(decideRun(input(12, [warm]))).toMatchObject({ action: 'start', index: 12, reason: 'behind-every-run' });
+    expect(decideRun(input(14, [warm]))).toMatchObject({ action: 'start', index: 14 });
+    // The segment after the produced one is still the running run's to make.
+    expect(decideRun(input(15, [warm]))).toMatchObject({ action: 'wait', runId: 'warm' });
+  });
+
   it('starts a run just past the end of a limited run', () => {
     expect(decideRun(input(400, [warm]))).toMatchObject({ action: 'start', index: 400, reason: 'past-run-end' });
   });
