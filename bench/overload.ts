@@ -3,7 +3,7 @@
 // scenario's 120 s 1080p30 clip (-> 720p, no shared title), and play like its players (30 s
 // buffer, 60 s watched, stalls counted the same way). The same arrivals against two server
 // configurations, one after the other: LOAD_SHEDDING=off (before: every viewer admitted, nothing
-// degrades) and on (the default: strained -> buffered viewers' runs pause, new runs use superfast;
+// degrades) and on (the default: strained -> buffered viewers' runs pause, new runs search less;
 // overloaded -> new sessions get 503 OVERLOADED). The concurrency scenario says how many 720p
 // viewers this machine serves at once without stalls (4 on 2 cores).
 import { setTimeout as sleep } from 'node:timers/promises';

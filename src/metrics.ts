@@ -66,7 +66,7 @@ export class Metrics {
   readonly segmentsEncoded = new Counter('seekwell_segments_encoded_total', 'Media segments produced by the encoder (all renditions).');
   readonly segmentsRestored = new Counter('seekwell_segments_restored_total', 'Whole media segments found on disk when a title\'s store was opened (left by an earlier process): counted in the budget, never encoded.');
   readonly evictions = new Counter('seekwell_store_evictions_total', 'Segments evicted to keep WORK_DIR within CACHE_MAX_BYTES.');
-  readonly runsDegraded = new Counter('seekwell_runs_degraded_total', 'Video runs started with x264 superfast because the server was strained.');
+  readonly runsDegraded = new Counter('seekwell_runs_degraded_total', 'Video runs started with less x264 search (-x264-params subme=1:me=dia:rc-lookahead=5) because the server was strained.');
   readonly refused = new Counter('seekwell_refused_total', 'Requests refused at a limit (503 OVERLOADED), by the limit reached.');
   readonly waitSeconds = new Histogram('seekwell_segment_wait_seconds', 'Time a segment request waited for its segment.', [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16]);
 
@@ -77,7 +77,7 @@ export class Metrics {
       ...gauge('seekwell_runs', 'Encoder runs alive (running or paused).', gauges.runs),
       ...gauge('seekwell_runs_paused', 'Encoder runs paused a full window ahead of their viewers.', gauges.pausedRuns),
       ...gauge('seekwell_store_bytes', 'Bytes of media segments in the shared store.', gauges.storeBytes),
-      ...gauge('seekwell_load_level', 'Whether encodes keep up with real time: 0 normal, 1 strained (buffered viewers pause, new runs use superfast), 2 overloaded (new sessions refused).', gauges.loadLevel),
+      ...gauge('seekwell_load_level', 'Whether encodes keep up with real time: 0 normal, 1 strained (buffered viewers pause, new runs search less), 2 overloaded (new sessions refused).', gauges.loadLevel),
       ...gauge('seekwell_memory_cache_bytes', 'Bytes of segments kept in memory for serving (MEMORY_CACHE_MAX_BYTES).', gauges.memoryCacheBytes),
       '# HELP seekwell_limit Configured limits: MAX_SESSIONS, MAX_VIDEO_ENCODES, BODY_MAX_BYTES, CACHE_MAX_BYTES (after the free-space cap) and the like.',
       '# TYPE seekwell_limit gauge',

@@ -17,12 +17,14 @@ export interface VideoEncodeSpec extends PictureSpec {
   /** Content time a video that ends early is held to: the title's end before the AAC-grid rounding. */
   padToSeconds: number;
   frameRate: Rational;
+  /** x264 settings are part of the timeline (profile, B-frames, edit list): never vary per run. */
+  preset: 'veryfast';
   /**
-   * x264 settings are part of the timeline (profile, B-frames, edit list): never vary per run,
-   * except the preset while the server is strained: superfast writes the same SPS/PPS as veryfast
-   * here (tested), so a run's segments still decode with the rendition's one init.
+   * Set on a run started while the server is strained (session/load.ts): x264 searches less
+   * (PIPELINE.md: -10 to -16 % CPU, +18 % bytes at the same SSIM). Only encoder decisions change,
+   * not the SPS/PPS: its segments decode with the rendition's one init (tested).
    */
-  preset: 'veryfast' | 'superfast';
+  strained?: boolean;
   crf: number;
   profile: 'high';
   /** H.264 level as ffmpeg takes it ("3.1"); its level_idc is in the codecs string. */

@@ -3,8 +3,9 @@
 // more CPU would not help it, and refusing viewers would not either). Overload is a state the server is in, entered and left with hysteresis, and degrades
 // service in a stated order instead of letting every viewer stall:
 //   strained    the slowest needed run makes under 1.3 s of content per second: runs whose
-//               viewers have a buffer (2+ segments made ahead) pause, and new video runs use
-//               x264 superfast (the same SPS/PPS as veryfast, so inits stay interchangeable);
+//               viewers have a buffer (2+ segments made ahead) pause, and new video runs search
+//               less (x264 subme=1, me=dia, lookahead 5: the same SPS/PPS, so inits stay
+//               interchangeable);
 //   overloaded  it makes under 1 s per second even so: new sessions are refused (503 OVERLOADED,
 //               Retry-After); viewers already playing keep their runs.
 import { cpus } from 'node:os';

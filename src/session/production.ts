@@ -333,12 +333,12 @@ export class RenditionProduction {
     return handle;
   }
 
-  // The rendition as this run encodes it: with x264 superfast while the server is strained.
+  // The rendition as this run encodes it: with less x264 search while the server is strained.
   #runRendition(): EncodedRendition {
     const r = this.rendition;
     if (r.kind !== 'video' || r.mode !== 'encode' || !this.#deps.strained()) return r;
     this.#deps.metrics.runsDegraded.inc();
-    return { ...r, spec: { ...r.spec, preset: 'superfast' } };
+    return { ...r, spec: { ...r.spec, strained: true } };
   }
 
   #onAdvanced(handle: RunHandle, run: PipelineRun): void {
