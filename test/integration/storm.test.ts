@@ -25,7 +25,7 @@ const MEMORY_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 const CLIENTS = 6;
 const PHASE_MS = 40_000;
 const TITLES = ['one.mp4', 'two.mp4', 'three.mp4'];
-const SHAPE: StormShape = { segmentSeconds: D, count: COUNT, fps: FPS, maxAnswerMs: WAIT_MS + 1000 };
+const SHAPE: StormShape = { segmentSeconds: D, count: COUNT, fps: FPS, maxAnswerMs: WAIT_MS + 1000, renditions: { video: 'video-360p', audio: 'audio-1' } };
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -13,10 +13,11 @@ export interface StormShape {
   fps: number;
   /** Longest a request may take (SEGMENT_WAIT_MS + 1 s). */
   maxAnswerMs: number;
+  /** The renditions played: a video one and an audio one (`video-360p`, `audio-1`). */
+  renditions: { video: string; audio: string };
 }
 
 const AAC_FRAME = 1024 / 48_000;
-const RENDITIONS = ['video-360p', 'audio-1'] as const;
 
 export interface Tally {
   statuses: Map<string, number>;
@@ -48,7 +49,7 @@ function segmentProblem(shape: StormShape, rendition: string, n: number, init: B
   const check = inspectSegment(init, bytes, D);
   const seconds = check.duration / check.timescale;
   const start = (n - 1) * D;
-  if (rendition === 'audio-1') {
+  if (rendition === shape.renditions.audio) {
     if (Math.abs(check.firstPresentation - start) > AAC_FRAME) return `audio starts at ${check.firstPresentation}, planned ${start}`;
     if (Math.abs(seconds - D) > 2 * AAC_FRAME) return `audio lasts ${seconds} s`;
   } else {
@@ -90,7 +91,8 @@ export class StormClient {
     const steps = 5 + random(25);
     for (let step = 0; step < steps && Date.now() < until; step++) {
       const abortAfter = Math.random() < 0.15 ? 50 + random(1500) : undefined;
-      await Promise.all(RENDITIONS.map((r) => this.#segment(id, r, n, faults, abortAfter)));
+      const { video, audio } = this.#shape.renditions;
+      await Promise.all([video, audio].map((r) => this.#segment(id, r, n, faults, abortAfter)));
       const roll = Math.random();
       n = roll < 0.65 ? Math.min(count, n + 1) : 1 + random(count);
     }
