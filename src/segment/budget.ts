@@ -91,14 +91,6 @@ export class StoreBudget {
     this.#entries.delete(keyOf(store, renditionId, index));
   }
 
-  /** Forgets a title's segments (its files are removed by its owner). */
-  dropStore(store: BudgetStore): void {
-    for (const [key, entry] of this.#entries.entries()) {
-      if (entry.store !== store) continue;
-      this.#entries.delete(key);
-    }
-  }
-
   /** Evicts least recently used, unpinned segments until the total is within the budget. */
   async enforce(): Promise<void> {
     if (this.bytes <= this.#maxBytes) return;

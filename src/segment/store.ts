@@ -5,7 +5,7 @@
 // process left. Requests for something not there yet share one wait per segment. A file that
 // vanished from disk (a disk cleaner, another server evicting it) is found when it is opened and
 // dropped, never served short.
-import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { numberOf } from '../media/timeline.js';
@@ -57,7 +57,6 @@ export class SegmentStore {
   #change: Deferred<void> | undefined;
   #opened = false;
   #closing: Promise<void> | undefined;
-  #destroyed = false;
 
   constructor(key: string, dir: string, onStored: OnStored = () => {}, options: SegmentStoreOptions = {}) {
     this.key = key;
@@ -111,7 +110,7 @@ export class SegmentStore {
     if (this.#inits.has(renditionId)) return;
     this.#inits.set(renditionId, bytes);
     this.#settle(initKey(renditionId), bytes);
-    if (this.#tmpDir === undefined || this.#destroyed) return;
+    if (this.#tmpDir === undefined) return;
     const writing = writeStoredInit(this.dir, this.#tmpDir, renditionId, bytes)
       .catch((error: unknown) => this.#log.warn('init segment not kept on disk', { renditionId, dir: this.dir, error }))
       .finally(() => this.#writing.delete(writing));
@@ -139,13 +138,13 @@ export class SegmentStore {
     this.#notify();
   }
 
-  // The store's folder may have been removed under us: made again once (unless the store was
-  // destroyed), then the move is retried.
+  // The store's folder may have been removed under us (a disk cleaner, a person): made again
+  // once, then the move is retried.
   async #moveIn(file: string, target: string): Promise<void> {
     try {
       await rename(file, target);
     } catch (error) {
-      if (!isMissing(error) || this.#destroyed) throw error;
+      if (!isMissing(error)) throw error;
       await mkdir(this.dir, { recursive: true });
       await rename(file, target);
     }
@@ -265,15 +264,6 @@ export class SegmentStore {
       await Promise.all([...this.#writing]);
     })();
     return this.#closing;
-  }
-
-  /** Closes the store and removes its folder: for a title whose segments must not be kept. */
-  async destroy(error: Error): Promise<void> {
-    this.#destroyed = true;
-    await this.close(error);
-    this.#segments.clear();
-    this.#bytes = 0;
-    await rm(this.dir, { recursive: true, force: true });
   }
 
   #settle(key: string, value: StoredSegment | Buffer): void {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../support/media.js';
-import { createSession, processAlive, sessionStatus, startServerProcess, type ServerProcess } from '../support/server.js';
+import { createSession, metricSample, processAlive, sessionStatus, startServerProcess, type ServerProcess } from '../support/server.js';
 
 const run = promisify(execFile);
 const DISK_BYTES = 16 * 1024 * 1024;
@@ -69,12 +69,6 @@ async function fill(server: SmallDiskServer, leaveBytes = 0): Promise<void> {
   await server.inside(`dd if=/dev/zero of="$WORK_DIR/filler" bs=64k count=${blocks} 2>/dev/null || true`);
 }
 
-async function metric(base: string, sample: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
-}
-
 function segmentUrl(base: string, id: string, rendition: string, n: number): string {
   return `${base}/sessions/${id}/segments/${rendition}-${String(n).padStart(5, '0')}.m4s`;
 }
@@ -82,7 +76,7 @@ function segmentUrl(base: string, id: string, rendition: string, n: number): str
 describe('a full disk', () => {
   it('fits the default store budget to the free space at start', async () => {
     const server = await startOnSmallDisk();
-    const budget = await metric(server.base, 'seekwell_limit{limit="store_bytes"}');
+    const budget = await metricSample(server.base, 'seekwell_limit{limit="store_bytes"}');
     expect(budget).toBeGreaterThan(DISK_BYTES / 2);
     expect(budget).toBeLessThan(DISK_BYTES);
     expect(server.log()).toMatch(/store budget lowered/);
@@ -99,7 +93,7 @@ describe('a full disk', () => {
     const body = await first.json() as { code: string; message: string };
     expect(body.code).toBe('INSUFFICIENT_STORAGE');
     expect(body.message).toMatch(/WORK_DIR is full \(\d+\.\d MB free\)/);
-    const started = await metric(server.base, 'seekwell_runs_started_total');
+    const started = await metricSample(server.base, 'seekwell_runs_started_total');
     // Retries (a player's, every second) are refused at once, without a new encoder.
     for (let i = 0; i < 5; i++) {
       const at = Date.now();
@@ -108,7 +102,7 @@ describe('a full disk', () => {
       expect(Date.now() - at).toBeLessThan(500);
       await retry.arrayBuffer();
     }
-    expect(await metric(server.base, 'seekwell_runs_started_total')).toBe(started);
+    expect(await metricSample(server.base, 'seekwell_runs_started_total')).toBe(started);
     // Space comes back: once the refusal ends (5 s), the segment is made.
     await server.inside('rm -f "$WORK_DIR/filler"');
     await sleep(5200);
@@ -124,7 +118,7 @@ describe('a full disk', () => {
     const b = await createSession(server.base, 'b.mp4');
     const made = await fetch(segmentUrl(server.base, b.id, 'video-360p', 1));
     expect(made.status).toBe(200);
-    expect(await metric(server.base, 'seekwell_store_evictions_total')).toBeGreaterThan(0);
+    expect(await metricSample(server.base, 'seekwell_store_evictions_total')).toBeGreaterThan(0);
     expect(server.log()).toMatch(/disk full: stored segments evicted, trying again/);
   });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../support/media.js';
-import { createSession, fetchBytes, sessionStatus, startTestServer, type TestServer } from '../support/server.js';
+import { createSession, fetchBytes, metricSample, segmentName, sessionStatus, signalGroup, startTestServer, type TestServer } from '../support/server.js';
 
 let media: string;
 
@@ -21,25 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(media, { recursive: true, force: true });
 });
-
-function segmentName(renditionId: string, number: number): string {
-  return `${renditionId}-${String(number).padStart(5, '0')}.m4s`;
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** One sample of /metrics, by its name with labels (`seekwell_limit{limit="sessions"}`). */
-async function metric(base: string, sample: string): Promise<number | undefined> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
-}
 
 async function post(base: string, mediaPath: string): Promise<Response> {
   return fetch(`${base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media: mediaPath }) });
@@ -115,8 +96,8 @@ describe('sessions (defects 6 and 7)', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toMatchObject({ code: 'OVERLOADED' });
-    expect(await metric(srv.base, 'seekwell_limit{limit="sessions"}')).toBe(3);
-    expect(await metric(srv.base, 'seekwell_refused_total{limit="sessions"}')).toBe(1);
+    expect(await metricSample(srv.base, 'seekwell_limit{limit="sessions"}')).toBe(3);
+    expect(await metricSample(srv.base, 'seekwell_refused_total{limit="sessions"}')).toBe(1);
     // One closed: room for one more.
     await srv.server.registry.delete(srv.server.registry.list()[0]!.id);
     expect((await post(srv.base, 'b.mp4')).status).toBe(201);
@@ -217,7 +198,7 @@ describe('video encodes (defect 6)', () => {
     await fetchBytes(segment(b.id, 'video-360p', 1));
     const aVideo = (await sessionStatus(srv.base, a.id)).renditions.find((r: { id: string }) => r.id === 'video-360p');
     expect(aVideo.runs).toEqual([]);
-    expect((await metric(srv.base, 'seekwell_refused_total{limit="video_encodes"}')) ?? 0).toBe(0);
+    expect(await metricSample(srv.base, 'seekwell_refused_total{limit="video_encodes"}')).toBe(0);
     // b's encoder stopped while b waits on it: the one slot is waited on.
     const { run } = await sessionStatus(srv.base, b.id);
     const pids = [run.pids.ffmpeg, run.pids.packager] as number[];
@@ -233,8 +214,8 @@ describe('video encodes (defect 6)', () => {
       expect(Date.now() - started).toBeLessThan(1000);
       expect(refused.headers.get('retry-after')).toBe('5');
       expect(await refused.json()).toMatchObject({ code: 'OVERLOADED' });
-      expect(await metric(srv.base, 'seekwell_refused_total{limit="video_encodes"}')).toBe(1);
-      expect(await metric(srv.base, 'seekwell_limit{limit="video_encodes"}')).toBe(1);
+      expect(await metricSample(srv.base, 'seekwell_refused_total{limit="video_encodes"}')).toBe(1);
+      expect(await metricSample(srv.base, 'seekwell_limit{limit="video_encodes"}')).toBe(1);
       // Audio is not counted: c's audio is made meanwhile.
       expect((await fetchBytes(segment(c.id, 'audio-1', 1))).length).toBeGreaterThan(0);
       for (const pid of pids) signalGroup(pid, 'SIGCONT');

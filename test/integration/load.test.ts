@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadLevel } from '../../src/session/load.js';
 import { makeClip } from '../support/media.js';
-import { createSession, fetchBytes, sessionStatus, startTestServer, type TestServer } from '../support/server.js';
+import { createSession, fetchBytes, metricSample, sessionStatus, startTestServer, type TestServer } from '../support/server.js';
 import { decodeAll } from '../support/verify.js';
 
 let media: string;
@@ -27,12 +27,6 @@ afterAll(async () => {
 });
 
 const segment = (base: string, id: string, rendition: string, n: number): string => `${base}/sessions/${id}/segments/${rendition}-${String(n).padStart(5, '0')}.m4s`;
-
-async function metric(base: string, sample: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
-}
 
 function cmdline(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
@@ -62,7 +56,7 @@ describe('load shedding', () => {
     const { run } = await sessionStatus(srv.base, session.id);
     expect(run.startSegment).toBe(20);
     expect(cmdline(run.pids.ffmpeg)).toContain('-preset veryfast -x264-params subme=1:me=dia:rc-lookahead=5');
-    expect(await metric(srv.base, 'seekwell_runs_degraded_total')).toBe(1);
+    expect(await metricSample(srv.base, 'seekwell_runs_degraded_total')).toBe(1);
     expect(await decodeAll(path.join(srv.workDir, 'mixed.mp4'), Buffer.concat([init, far]))).toBe('');
     // Nobody waits now: the run stops 2 segments past the viewer (its window would be 8).
     const deadline = Date.now() + 15_000;
@@ -87,8 +81,8 @@ describe('load shedding', () => {
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toMatchObject({ code: 'OVERLOADED', message: expect.stringMatching(/not keeping up/) });
     expect((await fetch(`${srv.base}/media/a.mp4/stream.mpd`, { redirect: 'manual' })).status).toBe(503);
-    expect(await metric(srv.base, 'seekwell_load_level')).toBe(2);
-    expect(await metric(srv.base, 'seekwell_refused_total{limit="load"}')).toBe(2);
+    expect(await metricSample(srv.base, 'seekwell_load_level')).toBe(2);
+    expect(await metricSample(srv.base, 'seekwell_refused_total{limit="load"}')).toBe(2);
     expect((await fetchBytes(segment(srv.base, playing.id, 'video-360p', 2))).length).toBeGreaterThan(0);
     level = 'normal';
     expect((await fetch(`${srv.base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media: 'a.mp4' }) })).status).toBe(201);
@@ -102,7 +96,7 @@ describe('LOAD_SHEDDING=off', () => {
       const session = await createSession(srv.base, 'a.mp4');
       await fetchBytes(segment(srv.base, session.id, 'video-360p', 1));
       expect(cmdline((await sessionStatus(srv.base, session.id)).run.pids.ffmpeg)).not.toContain('-x264-params');
-      expect(await metric(srv.base, 'seekwell_load_level')).toBe(2);
+      expect(await metricSample(srv.base, 'seekwell_load_level')).toBe(2);
     } finally {
       await srv.close();
     }

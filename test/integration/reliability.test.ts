@@ -10,7 +10,7 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { makeClip } from '../support/media.js';
-import { createSession, fetchBytes, processAlive, sessionStatus, startTestServer, type TestServer } from '../support/server.js';
+import { createSession, fetchBytes, processAlive, segmentName, sessionStatus, signalGroup, startTestServer, type TestServer } from '../support/server.js';
 import { inspectSegment } from '../support/verify.js';
 
 let media: string;
@@ -36,19 +36,6 @@ function collectGarbageMeanwhile(): () => void {
   const timer = setInterval(() => gc(), 100);
   gc();
   return () => clearInterval(timer);
-}
-
-function segmentName(renditionId: string, number: number): string {
-  return `${renditionId}-${String(number).padStart(5, '0')}.m4s`;
-}
-
-/** Sends a signal to a child's whole process group; a no-op once it is gone. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
 
 async function waitUntil(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeClip } from '../support/media.js';
-import { createSession, processAlive, sessionStatus, startServerProcess, type ServerProcess } from '../support/server.js';
+import { createSession, metricSample, processAlive, sessionStatus, startServerProcess, type ServerProcess } from '../support/server.js';
 import { inspectSegment } from '../support/verify.js';
 
 const TRACKS = ['video-360p', 'audio-1'] as const;
@@ -57,12 +57,6 @@ async function firstSegments(base: string, sessionId: string): Promise<Map<strin
   return served;
 }
 
-async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1]);
-}
-
 describe('the segment store across a restart', () => {
   it('serves the same bytes after SIGTERM and a new server on the same WORK_DIR, without encoding anything', async () => {
     const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-restart-'));
@@ -73,7 +67,7 @@ describe('the segment store across a restart', () => {
     const pids = Object.values((await sessionStatus(first.base, session.id)).run?.pids ?? {}) as number[];
     expect(pids.length).toBe(2);
     expect(pids.every(processAlive)).toBe(true);
-    expect(await metric(first.base, 'seekwell_segments_encoded_total')).toBeGreaterThanOrEqual(4);
+    expect(await metricSample(first.base, 'seekwell_segments_encoded_total')).toBeGreaterThanOrEqual(4);
 
     expect(await stop(first)).toBe(0);
     expect(pids.filter(processAlive)).toEqual([]);
@@ -92,9 +86,9 @@ describe('the segment store across a restart', () => {
     }
     const video = inspectSegment(after.get('init/video-360p.mp4')!.bytes, after.get(`segments/${segmentName('video-360p', 2)}`)!.bytes);
     expect(video.firstPresentation).toBeCloseTo(4, 6);
-    expect(await metric(second.base, 'seekwell_segments_encoded_total')).toBe(0);
-    expect(await metric(second.base, 'seekwell_runs_started_total')).toBe(0);
-    expect(await metric(second.base, 'seekwell_segments_restored_total')).toBeGreaterThanOrEqual(4);
+    expect(await metricSample(second.base, 'seekwell_segments_encoded_total')).toBe(0);
+    expect(await metricSample(second.base, 'seekwell_runs_started_total')).toBe(0);
+    expect(await metricSample(second.base, 'seekwell_segments_restored_total')).toBeGreaterThanOrEqual(4);
     expect((await sessionStatus(second.base, again.id)).run).toBeUndefined();
     expect(await stop(second)).toBe(0);
     await rm(workDir, { recursive: true, force: true });

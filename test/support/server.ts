@@ -109,3 +109,27 @@ export function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** A segment's file name: `video-720p-00001.m4s`. */
+export function segmentName(renditionId: string, number: number): string {
+  return `${renditionId}-${String(number).padStart(5, '0')}.m4s`;
+}
+
+/** Sends a signal to a child's whole process group; a no-op once it is gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * One sample of GET /metrics by its name and labels (`seekwell_limit{limit="sessions"}`); 0 when
+ * absent, as a labelled counter nothing has counted yet is.
+ */
+export async function metricSample(base: string, sample: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}

@@ -209,19 +209,6 @@ describe('SegmentStore', () => {
     await rejected;
     expect(await readFile(join(store.dir, 'video-720p-00001.m4s'), 'utf8')).toBe('zero');
   });
-
-  it('removes its directory and rejects waiters when destroyed', async () => {
-    await store.putSegment('video-720p', 0, await runFile('zero'));
-    const wait = store.waitForSegment('video-720p', 1, never());
-    const error = new Error('session closed');
-    const rejected = expect(wait).rejects.toBe(error);
-    await store.destroy(error);
-    await rejected;
-    await expect(access(store.dir)).rejects.toThrow();
-    expect(store.getSegment('video-720p', 0)).toBeUndefined();
-    expect(store.bytesOnDisk).toBe(0);
-    expect(await readdir(scratch)).not.toContain('store');
-  });
 });
 
 describe('abortable', () => {
@@ -314,12 +301,6 @@ describe('SegmentStore: files gone from disk', () => {
     await rm(store.dir, { recursive: true, force: true });
     await store.putSegment('video-720p', 1, await runFile('one'));
     expect(await readFile(store.getSegment('video-720p', 1)!.path, 'utf8')).toBe('one');
-  });
-
-  it('does not make its folder again once destroyed', async () => {
-    await store.destroy(new Error('closed'));
-    await expect(store.putSegment('video-720p', 0, await runFile('late'))).rejects.toThrow();
-    await expect(access(store.dir)).rejects.toThrow();
   });
 });
 
