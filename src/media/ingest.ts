@@ -5,6 +5,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
+import { DISK_LOW_BYTES, freeBytes, megabytes, mentionsDiskFull } from '../segment/disk.js';
 import { FORMAT_WHITELIST } from './formats.js';
 import { toFfmpegInput } from './media-path.js';
 import { tracksOf, type MediaInfo } from './probe.js';
@@ -39,8 +40,19 @@ async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo,
   ], { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
   if (result.exitCode !== 0) {
     await rm(partial, { force: true });
-    throw new SeekwellError('MEDIA_NOT_MEDIA', `could not remux the MPEG-TS source (${result.stderr.split('\n').at(-1)?.slice(0, 200) ?? ''})`);
+    throw await remuxFailure(ingestDir, result);
   }
   await rename(partial, target);
   return target;
+}
+
+// Why a remux failed: the disk filling up, ffmpeg killed or timed out, or the source itself.
+async function remuxFailure(ingestDir: string, result: { stderr: string; timedOut: boolean; signal?: string | undefined }): Promise<SeekwellError> {
+  const last = result.stderr.split('\n').filter(Boolean).at(-1)?.slice(0, 200) ?? '';
+  if (mentionsDiskFull(result.stderr)) {
+    const free = await freeBytes(ingestDir).catch(() => 0);
+    if (free < DISK_LOW_BYTES) return new SeekwellError('INSUFFICIENT_STORAGE', `WORK_DIR is full (${megabytes(free)} free): could not remux the MPEG-TS source`, { details: { freeBytes: free } });
+  }
+  if (result.timedOut || result.signal) return new SeekwellError('PIPELINE_FAILED', `the remux of the MPEG-TS source did not finish (${result.timedOut ? 'timed out' : result.signal})`);
+  return new SeekwellError('MEDIA_NOT_MEDIA', `could not remux the MPEG-TS source (${last})`);
 }

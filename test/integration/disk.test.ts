@@ -23,6 +23,7 @@ beforeAll(async () => {
   media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
   work = await mkdtemp(path.join(tmpdir(), 'seekwell-disk-'));
   await makeClip(path.join(media, 'a.mp4'), { seconds: 60, width: 640, height: 360, audioRate: 48_000 });
+  await makeClip(path.join(media, 'broadcast.ts'), { seconds: 10, width: 640, height: 360, audioRate: 48_000, format: 'mpegts' });
   for (const name of ['b.mp4', 'c.mp4']) await copyFile(path.join(media, 'a.mp4'), path.join(media, name));
 });
 
@@ -107,6 +108,16 @@ describe('a full disk', () => {
     await server.inside('rm -f "$WORK_DIR/filler"');
     await sleep(5200);
     expect((await fetch(url)).status).toBe(200);
+  });
+
+  it('refuses a TS source whose remuxed copy does not fit with 507, not as "not media"', async () => {
+    const server = await startOnSmallDisk();
+    await fill(server);
+    const refused = await fetch(`${server.base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media: 'broadcast.ts' }) });
+    expect(refused.status).toBe(507);
+    expect(await refused.json()).toMatchObject({ code: 'INSUFFICIENT_STORAGE', message: expect.stringMatching(/could not remux/) });
+    await server.inside('rm -f "$WORK_DIR/filler"');
+    expect((await fetch(`${server.base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media: 'broadcast.ts' }) })).status).toBe(201);
   });
 
   it('evicts stored segments to make room before failing a request', async () => {
