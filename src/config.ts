@@ -22,6 +22,8 @@ export interface Config {
   readonly bufferAheadSeconds: number;
   /** Byte budget for stored segments in WORK_DIR (plus one window per active session). */
   readonly cacheMaxBytes: number;
+  /** Bytes of remuxed copies of TS/PS sources kept in WORK_DIR/ingest. */
+  readonly ingestMaxBytes: number;
   /** Bytes of recently served segments kept in memory; 0 reads every segment from disk. */
   readonly memoryCacheMaxBytes: number;
   /** How seeks are decided: `cost` (default), or `always-restart`/`never-restart` for comparison. */
@@ -87,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     copy: readChoice(r, 'COPY', COPY_MODES, 'auto'),
     bufferAheadSeconds: readPositiveNumber(r, 'BUFFER_AHEAD_SECONDS', 30, 3600),
     cacheMaxBytes: readInteger(r, 'CACHE_MAX_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    ingestMaxBytes: readInteger(r, 'INGEST_MAX_BYTES', 16 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     memoryCacheMaxBytes: readInteger(r, 'MEMORY_CACHE_MAX_BYTES', 256 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
     seekPolicy: readChoice(r, 'SEEK_POLICY', SEEK_POLICIES, 'cost'),
     segmentWaitMs: readInteger(r, 'SEGMENT_WAIT_MS', 8000, 100, 600_000),

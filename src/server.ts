@@ -10,6 +10,7 @@ import { registerUi } from './http/ui.js';
 import type { Logger } from './log.js';
 import { ensureDemo } from './media/demo.js';
 import { createRemuxer } from './media/ingest.js';
+import { toFfmpegInput } from './media/media-path.js';
 import { listMedia } from './media/library.js';
 import { createProber } from './media/probe.js';
 import { createKeyFrameIndexer } from './media/keyframes.js';
@@ -57,7 +58,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo')));
   const probe = createProber(config.ffprobePath);
   const metrics = new Metrics();
-  const registry = new SessionRegistry({
+  const registry: SessionRegistry = new SessionRegistry({
     instanceDir,
     storeDir: path.join(config.workDir, 'store'),
     segmentSeconds: config.segmentSeconds,
@@ -78,7 +79,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     launcher: versions.launcher,
     maxRunSegments: Math.ceil(MAX_RUN_SECONDS / config.segmentSeconds),
     now: options.now ?? Date.now,
-  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest')),
+  }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest'), {
+    maxBytes: config.ingestMaxBytes,
+    // A title plays from its copy while it has a session or a run; the registry exists by then.
+    inUse: (file): boolean => registry.isSourceInUse(toFfmpegInput(file)),
+  }),
     analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath),
     ...(config.copy === 'auto' ? { keyFrames: createKeyFrameIndexer(config.ffprobePath) } : {}) }, metrics, log);
   await registry.stores.restore();
@@ -132,6 +137,7 @@ function gaugesOf(registry: SessionRegistry, config: Config): Gauges {
       body_bytes: config.bodyMaxBytes,
       store_bytes: registry.budget.maxBytes,
       memory_cache_bytes: config.memoryCacheMaxBytes,
+      ingest_bytes: config.ingestMaxBytes,
       segment_wait_ms: config.segmentWaitMs,
     },
   };

@@ -1,7 +1,9 @@
 // Raw MPEG-TS/PS/ES sources are remuxed once to Matroska: ffmpeg's -ss is not key-frame accurate
-// on them (a seek to 41.4 s started at 43.1 s), which would break the restart timeline.
+// on them (a seek to 41.4 s started at 43.1 s), which would break the restart timeline. The copies
+// are as large as their sources: the folder is kept within INGEST_MAX_BYTES, least recently used
+// copies going first, never one a title still plays from (it is made again when needed).
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
@@ -12,23 +14,60 @@ import { tracksOf, type MediaInfo } from './probe.js';
 
 export type RemuxSource = (info: MediaInfo) => Promise<string>;
 
+export interface IngestOptions {
+  /** Bytes of remuxed copies kept (INGEST_MAX_BYTES). */
+  maxBytes: number;
+  /** True for a copy (its path) a title still plays from: never removed. */
+  inUse: (file: string) => boolean;
+}
+
 /** Returns a function giving the path of a remuxed copy, made at most once per file version. */
-export function createRemuxer(ffmpegPath: string, ingestDir: string): RemuxSource {
+export function createRemuxer(ffmpegPath: string, ingestDir: string, options: IngestOptions): RemuxSource {
   const inFlight = new Map<string, Promise<string>>();
   return (info) => {
     const key = createHash('sha256').update(`${info.absolute}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 32);
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = remuxOnce(ffmpegPath, ingestDir, info, key).finally(() => inFlight.delete(key));
+      pending = remuxOnce(ffmpegPath, ingestDir, info, key)
+        .then(async (copy) => {
+          await trimIngest(ingestDir, options.maxBytes, (file) => file === copy || options.inUse(file) || [...inFlight.keys()].some((k) => file.includes(k)));
+          return copy;
+        })
+        .finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
     return pending;
   };
 }
 
+/**
+ * Removes the least recently used copies (by mtime, which every use renews) until the folder
+ * holds at most `maxBytes`, sparing those `keep` names. Resolves with the paths removed.
+ */
+export async function trimIngest(ingestDir: string, maxBytes: number, keep: (file: string) => boolean): Promise<string[]> {
+  const names = await readdir(ingestDir).catch(() => [] as string[]);
+  const copies = (await Promise.all(names.filter((n) => n.endsWith('.mkv')).map(async (name) => {
+    const file = path.join(ingestDir, name);
+    const info = await stat(file).catch(() => undefined);
+    return info ? [{ file, size: info.size, usedAt: info.mtimeMs }] : [];
+  }))).flat().sort((a, b) => a.usedAt - b.usedAt);
+  let total = copies.reduce((sum, c) => sum + c.size, 0);
+  const removed: string[] = [];
+  for (const copy of copies) {
+    if (total <= maxBytes) break;
+    if (keep(copy.file)) continue;
+    await rm(copy.file, { force: true });
+    total -= copy.size;
+    removed.push(copy.file);
+  }
+  return removed;
+}
+
 async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo, key: string): Promise<string> {
   const target = path.join(ingestDir, `${key}.mkv`);
-  if (await stat(target).then(() => true, () => false)) return target;
+  const now = new Date();
+  // A copy used again is the most recently used one (trimIngest goes by mtime).
+  if (await utimes(target, now, now).then(() => true, () => false)) return target;
   await mkdir(ingestDir, { recursive: true });
   const partial = `${target}.${randomUUID()}.partial`;
   const result = await execa(ffmpegPath, [

@@ -202,6 +202,11 @@ export class SessionRegistry {
     return freed;
   }
 
+  /** True while a session or a run plays from `input` (what ffmpeg reads: `file:` + path). */
+  isSourceInUse(input: string): boolean {
+    return this.list().some((s) => s.title.source.input === input) || this.titles.some((t) => t.source.input === input && t.runs.length > 0);
+  }
+
   /** normal, strained or overloaded (session/load.ts). */
   get loadLevel(): LoadLevel {
     return this.#options.loadLevel?.() ?? this.load.level;

@@ -1,7 +1,7 @@
 // Issue 12, defects 5-7, against a real server: request bodies, sessions and video encodes are
 // bounded (refused with a stable code instead of growing without end), `/media/` URLs and HEAD
 // requests do not make a session per request, and manifests are kept per title, not per session.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,8 @@ beforeAll(async () => {
   media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
   await makeClip(path.join(media, 'a.mp4'), { seconds: 60, width: 640, height: 360, audioRate: 48_000 });
   for (const name of ['b.mp4', 'c.mp4']) await copyFile(path.join(media, 'a.mp4'), path.join(media, name));
+  await makeClip(path.join(media, 'one.ts'), { seconds: 8, width: 640, height: 360, audioRate: 48_000, format: 'mpegts' });
+  await copyFile(path.join(media, 'one.ts'), path.join(media, 'two.ts'));
 });
 
 afterAll(async () => {
@@ -222,6 +224,33 @@ describe('video encodes (defect 6)', () => {
       expect((await waiting).status).toBe(200);
     } finally {
       for (const pid of pids) signalGroup(pid, 'SIGCONT');
+    }
+  });
+});
+
+describe('remuxed copies of TS sources (INGEST_MAX_BYTES)', () => {
+  it('keeps the folder within its budget, never removing a copy a session plays from, and remuxes again when needed', async () => {
+    const srv = await startTestServer({ MEDIA_DIR: media, INGEST_MAX_BYTES: '1' });
+    const copies = async (): Promise<string[]> => (await readdir(path.join(srv.workDir, 'ingest'))).filter((n) => n.endsWith('.mkv'));
+    try {
+      const one = await createSession(srv.base, 'one.ts');
+      expect(await copies()).toHaveLength(1);
+      // one.ts is played from: a second copy cannot push it out, even over budget.
+      const two = await createSession(srv.base, 'two.ts');
+      expect(await copies()).toHaveLength(2);
+      await srv.server.registry.delete(one.id);
+      await srv.server.registry.delete(two.id);
+      // A third remux (one.ts is gone from use, so its copy may go): one.ts again gets its copy back.
+      const again = await createSession(srv.base, 'two.ts');
+      const left = await copies();
+      expect(left).toHaveLength(1);
+      const replay = await createSession(srv.base, 'one.ts');
+      expect((await fetchBytes(`${srv.base}/sessions/${replay.id}/segments/${segmentName('video-360p', 1)}`)).length).toBeGreaterThan(0);
+      // two.ts is still played from (session `again`): its copy stays.
+      expect(await copies()).toEqual(expect.arrayContaining(left));
+      await srv.server.registry.delete(again.id);
+    } finally {
+      await srv.close();
     }
   });
 });
