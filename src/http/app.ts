@@ -1,27 +1,20 @@
 // Every route of the HTTP API. Handlers parse, call the session layer and shape the response;
 // errors all go through error-response.ts.
-import { createHash } from 'node:crypto';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { SeekwellError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { renderMpd } from '../manifest/dash.js';
-import { renderMediaPlaylist, renderMultivariantPlaylist } from '../manifest/hls.js';
 import type { LibraryEntry } from '../media/library.js';
-import { parseSegmentFileName } from '../segment/naming.js';
-import { parseCmcd } from '../session/cmcd.js';
 import type { SessionRegistry } from '../session/registry.js';
-import type { Session } from '../session/session.js';
-import type { Title } from '../session/title.js';
+import { checkViewerId } from '../session/title-token.js';
 import { cors } from './cors.js';
 import { errorResponse } from './error-response.js';
-import { nodeBindings, onClientLeave, requestOf } from './node.js';
-import { discardBody, planReply, replyResponse, writeReply, type Body, type Served } from './send.js';
+import { MANIFEST_TYPES } from './manifests.js';
+import { mountPlayback } from './playback.js';
 import { sessionStatus } from './status.js';
 
 export interface AppDeps {
-  registry: Pick<SessionRegistry, 'create' | 'get' | 'delete' | 'check'>;
+  registry: Pick<SessionRegistry, 'create' | 'get' | 'delete' | 'check' | 'titleFor' | 'viewer' | 'admitViewer' | 'newViewerBase'>;
   listMedia: () => Promise<LibraryEntry[]>;
   /** Prometheus text for GET /metrics. */
   metrics: () => string;
@@ -30,10 +23,6 @@ export interface AppDeps {
   bodyMaxBytes: number;
   log: Logger;
 }
-
-const MANIFEST_CACHE = 'public, max-age=2';
-const MANIFEST_TYPES = { mpd: 'application/dash+xml', m3u8: 'application/vnd.apple.mpegurl' } as const;
-const TEXT_TYPE = 'text/vtt; charset=utf-8';
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -86,151 +75,42 @@ export function createApp(deps: AppDeps): Hono {
     return c.redirect(`/sessions/${session.id}/stream.${format}`, 302);
   });
 
-  app.get('/sessions/:id/init/:name', async (c) => {
-    const session = registry.get(c.req.param('id'));
-    const renditionId = stripSuffix(c.req.param('name'), '.mp4');
-    const bytes = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.init(renditionId, signal));
-    return answer(c, { contentType: contentTypeOf(session, renditionId), etag: `"init-${session.id.slice(0, 8)}-${bytes.length.toString(36)}"`, size: bytes.length }, bytes);
-  });
-
-  app.get('/sessions/:id/segments/:name', async (c) => {
-    const session = registry.get(c.req.param('id'));
-    const parsed = parseSegmentFileName(c.req.param('name'));
-    if (!parsed) throw new SeekwellError('SEGMENT_NOT_FOUND', 'segment names look like video-720p-00001.m4s or text-1-00001.vtt');
-    if (parsed.extension === 'vtt') {
-      const text = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.textSegment(parsed.renditionId, parsed.number, signal));
-      return sendText(c, text);
+  // Stateless URLs (issue 13): the title and the viewer are in the path, so any node mounting the
+  // same library answers the same, making the viewer's session on its first media request.
+  // `/play/<path>/stream.mpd` hands a new viewer its URL; a manifest opens no session.
+  app.get('/play/*', async (c) => {
+    const { media, format } = parseMediaUrl(new URL(c.req.url).pathname.replace(/^\/play\//, '/media/'));
+    c.header('Cache-Control', 'no-store');
+    if (c.req.method === 'HEAD') {
+      await registry.check(media);
+      return c.body(null, 200, { 'Content-Type': MANIFEST_TYPES[format] });
     }
-    const cmcd = parseCmcd(c.req.query('CMCD'));
-    const segment = await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.segment(parsed.renditionId, parsed.number, signal, cmcd));
-    return answer(c, { contentType: contentTypeOf(session, parsed.renditionId), etag: segment.etag, size: segment.size }, segment.body);
+    return c.redirect(`${await registry.newViewerBase(media)}stream.${format}`, 302);
   });
+  mountPlayback(app, '/t/:title/:viewer', {
+    session: (c) => registry.viewer(c.req.param('title')!, c.req.param('viewer')!),
+    manifest: async (c) => {
+      const token = c.req.param('title')!;
+      const viewer = checkViewerId(c.req.param('viewer')!);
+      const title = await registry.titleFor(token);
+      if (/^stream\.(mpd|m3u8)$/.test(c.req.param('file') ?? '')) registry.admitViewer();
+      return { title, basePath: `/t/${token}/${viewer}/` };
+    },
+  }, deps.segmentWaitMs);
 
-  app.get('/sessions/:id/text/:name', async (c) => {
-    const session = registry.get(c.req.param('id'));
-    const renditionId = stripSuffix(c.req.param('name'), '.vtt');
-    return sendText(c, await boundedWait(c, session, deps.segmentWaitMs, (signal) => session.textWhole(renditionId, signal)));
-  });
-
-  app.get('/sessions/:id/:file', (c) => {
-    const session = registry.get(c.req.param('id'));
-    session.touch();
-    const manifest = renderManifest(session, c.req.param('file'));
-    return answer(c, manifest.served, manifest.bytes);
-  });
+  mountPlayback(app, '/sessions/:id', {
+    session: (c) => registry.get(c.req.param('id')!),
+    manifest: async (c) => {
+      const session = registry.get(c.req.param('id')!);
+      session.touch();
+      return { title: session.title, basePath: `/sessions/${session.id}/` };
+    },
+  }, deps.segmentWaitMs);
   return app;
 }
 
 export function sessionUrls(id: string): { dash: string; hls: string } {
   return { dash: `/sessions/${id}/stream.mpd`, hls: `/sessions/${id}/stream.m3u8` };
-}
-
-/**
- * Answers with bytes: written straight to node's response when there is one (then Hono is told
- * it was sent), else as a web Response. `body` is used or discarded whatever happens.
- */
-function answer(c: Context, served: Served, body: Body): Response {
-  const node = nodeBindings(c);
-  let reply;
-  try {
-    reply = planReply(requestOf(c, node), served);
-  } catch (error) {
-    discardBody(body);
-    throw error;
-  }
-  if (!node) return replyResponse(reply, body, c.req.raw.signal);
-  writeReply(node.outgoing, reply, body);
-  return RESPONSE_ALREADY_SENT;
-}
-
-interface Manifest {
-  served: Served;
-  bytes: Buffer;
-}
-
-/** A title's manifest, rendered once for every session: split where the session's id goes. */
-interface TitleManifest {
-  parts: Buffer[];
-  contentType: string;
-  hash: string;
-}
-
-// Stands for the session id in a manifest rendered for the title (ids are UUIDs: never this).
-const SESSION_MARK = '\u{E000}session\u{E000}';
-
-// Manifests never change for a title: each is rendered once per title, on first request, and
-// shared by its sessions (a long title's media playlists are ~0.5 MB each).
-const rendered = new WeakMap<Title, Map<string, TitleManifest>>();
-
-function renderManifest(session: Session, file: string): Manifest {
-  const { title } = session;
-  let cache = rendered.get(title);
-  if (!cache) rendered.set(title, (cache = new Map()));
-  let manifest = cache.get(file);
-  if (manifest === undefined) {
-    const text = renderManifestOnce(title, file);
-    const hash = createHash('sha1').update(text).digest('base64url').slice(0, 16);
-    const contentType = file.endsWith('.mpd') ? MANIFEST_TYPES.mpd : MANIFEST_TYPES.m3u8;
-    cache.set(file, (manifest = { parts: text.split(SESSION_MARK).map((part) => Buffer.from(part, 'utf8')), contentType, hash }));
-  }
-  const shared = manifest.parts.length === 1;
-  const bytes = shared ? manifest.parts[0]! : Buffer.concat(manifest.parts.flatMap((part, i) => (i === 0 ? [part] : [Buffer.from(session.id), part])));
-  const etag = shared ? `"m-${manifest.hash}"` : `"m-${manifest.hash}-${session.id}"`;
-  return { served: { contentType: manifest.contentType, etag, size: bytes.length, cacheControl: MANIFEST_CACHE }, bytes };
-}
-
-function renderManifestOnce(title: Title, file: string): string {
-  const model = title.plan;
-  const baseUrl = `/sessions/${SESSION_MARK}/`;
-  if (file === 'stream.mpd') return renderMpd(model, { baseUrl });
-  if (file === 'stream.m3u8') return renderMultivariantPlaylist(model, { baseUrl });
-  const playlist = file.endsWith('.m3u8') ? renderMediaPlaylist(model, stripSuffix(file, '.m3u8')) : undefined;
-  if (playlist === undefined) throw new SeekwellError('ROUTE_NOT_FOUND', `no manifest "${file.slice(0, 60)}" in this session`);
-  return playlist;
-}
-
-// A request's wait ends when the client leaves, the session closes, or SEGMENT_WAIT_MS passes
-// (SEGMENT_TIMEOUT). Leaving does not cancel the encode: the run goes on, and a retry joins the
-// same wait. The deadline is a timer this call owns: an AbortSignal.timeout() inside
-// AbortSignal.any() can be garbage-collected on Node 20 and then never fires. The timer and every
-// listener are gone once the wait settles.
-async function boundedWait<T>(c: Context, session: Session, waitMs: number, wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new SeekwellError('SEGMENT_TIMEOUT',
-    `not ready within SEGMENT_WAIT_MS (${waitMs} ms); the encode goes on, retry shortly`)), waitMs);
-  const unfollow = [follow(session.signal, controller), onClientLeave(c, (reason) => controller.abort(reason))];
-  try {
-    return await wait(controller.signal);
-  } finally {
-    clearTimeout(timer);
-    for (const stop of unfollow) stop();
-  }
-}
-
-/** Aborts `target` when `source` aborts, with its reason; returns how to stop listening. */
-function follow(source: AbortSignal, target: AbortController): () => void {
-  if (source.aborted) {
-    target.abort(source.reason);
-    return () => {};
-  }
-  const onAbort = (): void => target.abort(source.reason);
-  source.addEventListener('abort', onAbort, { once: true });
-  return () => source.removeEventListener('abort', onAbort);
-}
-
-// WebVTT is made in memory and never changes for a title: served like any immutable segment.
-function sendText(c: Context, text: string): Response {
-  const bytes = Buffer.from(text, 'utf8');
-  return answer(c, { contentType: TEXT_TYPE, etag: `"vtt-${createHash('sha1').update(bytes).digest('base64url').slice(0, 16)}"`, size: bytes.length }, bytes);
-}
-
-function contentTypeOf(session: Session, renditionId: string): string {
-  const kind = session.rendition(renditionId).kind;
-  return kind === 'audio' ? 'audio/mp4' : kind === 'text' ? TEXT_TYPE : 'video/mp4';
-}
-
-function stripSuffix(name: string, suffix: string): string {
-  return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
 }
 
 /** `/media/<percent-encoded path>/stream.(mpd|m3u8)` -> decoded media path (checked later) and format. */

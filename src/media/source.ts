@@ -10,6 +10,8 @@ import type { AnalyseTracks, TrackAnalysis } from './tracks.js';
 export interface MediaSource {
   /** Path relative to MEDIA_DIR, as the client named it (normalised). */
   relative: string;
+  /** The file's own size and mtime (not its remuxed copy's): the same on every node that mounts it. */
+  identity: { size: number; mtimeMs: number };
   /** What ffmpeg reads: `file:` + absolute path of the source or of its remuxed copy. */
   input: string;
   /** The demuxer forced with -f for `input`. */
@@ -50,7 +52,7 @@ export async function openMediaSource(deps: SourceDeps, relative: unknown): Prom
   const sidecars = await findSidecarSubtitles(deps.mediaDir, resolved.absolute);
   const text = planTextRenditions({ input: toFfmpegInput(original.absolute), demuxer: original.demuxer }, original.subtitles, sidecars);
   return {
-    relative: resolved.relative, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks,
+    relative: resolved.relative, identity: { size: original.size, mtimeMs: original.mtimeMs }, input: toFfmpegInput(info.absolute), demuxer: info.demuxer, info, tracks,
     text: text.renditions, subtitles: text.listing,
     keyFrames: index && 'times' in index && index.idr !== false ? index.times : undefined,
     keyFramesMissing: !index ? undefined : 'missing' in index ? index.missing

@@ -17,6 +17,7 @@ import { EncoderEstimator } from './estimator.js';
 import { LoadMonitor, type LoadLevel } from './load.js';
 import { Session } from './session.js';
 import { Title, type RunHandle, type TitleOptions } from './title.js';
+import { checkViewerId, parseTitleToken, titleToken } from './title-token.js';
 
 /**
  * Longest a DELETE waits for the processes its session's departure stopped: past the stop's own
@@ -25,6 +26,8 @@ import { Title, type RunHandle, type TitleOptions } from './title.js';
 const DEPARTURE_STOP_WAIT_MS = 3000;
 /** How often the load is read (each run's speed updates with ffmpeg's progress, every 0.5 s). */
 const LOAD_READING_MS = 1000;
+/** Title tokens remembered; past it the map starts over (each is checked again once). */
+const MAX_TOKENS = 10_000;
 /** Least a full disk makes the store give up. */
 const DISK_RELIEF_BYTES = 64 * 1024 ** 2;
 
@@ -76,6 +79,10 @@ export class SessionRegistry {
   readonly #opening = new Map<string, Promise<Title>>();
   /** Per title key, the newest session made with shareUnused. */
   readonly #unused = new Map<string, Session>();
+  /** Titles by the token in their stateless URLs (checked once per token). */
+  readonly #byToken = new Map<string, Title>();
+  /** Stateless viewers' sessions, by `<title key>/<viewer id>`. */
+  readonly #viewers = new Map<string, Session>();
   readonly #options: RegistryOptions;
   readonly #source: SourceDeps;
   readonly #metrics: Metrics;
@@ -130,11 +137,7 @@ export class SessionRegistry {
     const unused = this.#unused.get(key);
     if (request.shareUnused && unused && !unused.closed && !unused.claimed && unused.startIndex === startIndex
       && this.#options.now() - unused.createdAt < SHARE_UNUSED_MS) return unused;
-    if (this.#options.loadShedding && this.loadLevel === 'overloaded') {
-      this.#metrics.refused.inc({ limit: 'load' });
-      const slowest = this.load.slowestSpeed;
-      throw new SeekwellError('OVERLOADED', `the encoders are not keeping up with their viewers${slowest === undefined ? '' : ` (slowest at ${slowest.toFixed(2)}x real time)`}; retry later`);
-    }
+    this.#refuseWhenOverloaded();
     if (this.#sessions.size >= this.#options.maxSessions) {
       this.#metrics.refused.inc({ limit: 'sessions' });
       throw new SeekwellError('OVERLOADED', `the server has its maximum of ${this.#options.maxSessions} sessions (MAX_SESSIONS); retry later`);
@@ -149,10 +152,84 @@ export class SessionRegistry {
     return session;
   }
 
+  /**
+   * The title a stateless URL names: its path must still lead to a file with the key in the
+   * token (TITLE_CHANGED otherwise: the file or the encoding settings changed since the URL was
+   * made). Any node mounting the same library answers the same.
+   */
+  async titleFor(token: string): Promise<Title> {
+    const known = this.#byToken.get(token);
+    if (known) return known;
+    this.#assertOpen();
+    const { relative, key } = parseTitleToken(token);
+    let planned;
+    try {
+      planned = await this.#planOf(relative);
+    } catch (error) {
+      if (error instanceof SeekwellError && (error.code === 'MEDIA_NOT_FOUND' || error.code === 'MEDIA_PATH_INVALID')) {
+        throw new SeekwellError('TITLE_NOT_FOUND', 'no such title', { cause: error });
+      }
+      throw error;
+    }
+    if (planned.key !== key) throw new SeekwellError('TITLE_CHANGED', 'the file or the encoding settings changed since this URL was made: load the manifest again');
+    const title = this.#titles.get(key) ?? (await this.#openTitle(key, planned.source, planned.plan));
+    if (this.#byToken.size >= MAX_TOKENS) this.#byToken.clear();
+    this.#byToken.set(token, title);
+    return title;
+  }
+
+  /**
+   * A stateless viewer's session, made on its first request here: after a node failed, its
+   * viewers' next requests make them again on the node that takes over (no admission check: the
+   * viewer is already playing). MAX_SESSIONS still bounds them.
+   */
+  async viewer(token: string, viewerId: string): Promise<Session> {
+    const title = await this.titleFor(token);
+    const key = `${title.key}/${checkViewerId(viewerId)}`;
+    const known = this.#viewers.get(key);
+    if (known && !known.closed) return known;
+    if (this.#sessions.size >= this.#options.maxSessions) {
+      this.#metrics.refused.inc({ limit: 'sessions' });
+      throw new SeekwellError('OVERLOADED', `the server has its maximum of ${this.#options.maxSessions} sessions (MAX_SESSIONS); retry later`);
+    }
+    const id = `${title.key.slice(0, 12)}-${viewerId}`;
+    const session = new Session(id, title, 0, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
+    this.#sessions.set(id, session);
+    this.#viewers.set(key, session);
+    this.#log.info('viewer opened', { session: id, media: title.source.relative });
+    return session;
+  }
+
+  /** A new viewer may start (a stateless manifest request): OVERLOADED while the server is. */
+  admitViewer(): void {
+    this.#assertOpen();
+    this.#refuseWhenOverloaded();
+  }
+
+  /** The stateless URL prefix of `title` for `viewerId`. */
+  static viewerBase(title: Title, viewerId: string): string {
+    return `/t/${titleToken(title.source.relative, title.key)}/${viewerId}/`;
+  }
+
   /** Checks that `media` can be played (path, probe, plan) without opening a session. */
   async check(media: unknown): Promise<void> {
     this.#assertOpen();
     await this.#planOf(media);
+  }
+
+  /** The stateless URL prefix for a new viewer of `media`: `/t/<title token>/<viewer>/`. */
+  async newViewerBase(media: unknown): Promise<string> {
+    this.admitViewer();
+    const { source, plan, key } = await this.#planOf(media);
+    const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
+    return SessionRegistry.viewerBase(title, randomUUID().replaceAll('-', ''));
+  }
+
+  #refuseWhenOverloaded(): void {
+    if (!this.#options.loadShedding || this.loadLevel !== 'overloaded') return;
+    this.#metrics.refused.inc({ limit: 'load' });
+    const slowest = this.load.slowestSpeed;
+    throw new SeekwellError('OVERLOADED', `the encoders are not keeping up with their viewers${slowest === undefined ? '' : ` (slowest at ${slowest.toFixed(2)}x real time)`}; retry later`);
   }
 
   async #planOf(media: unknown): Promise<{ source: MediaSource; plan: TitlePlan; key: string }> {
@@ -161,7 +238,7 @@ export class SessionRegistry {
       segmentSeconds: this.#options.segmentSeconds, ladder: this.#options.ladder, text: source.text,
       copy: this.#options.copy, keyFrames: source.keyFrames, keyFramesMissing: source.keyFramesMissing,
     });
-    return { source, plan, key: titleKey(source.info, plan) };
+    return { source, plan, key: titleKey(source, plan) };
   }
 
   // Concurrent first requests for a title share one opening: two Title objects for one key would
@@ -236,6 +313,7 @@ export class SessionRegistry {
   async delete(id: string, reason = 'deleted'): Promise<void> {
     const session = this.get(id);
     this.#sessions.delete(id);
+    for (const [key, viewer] of this.#viewers) if (viewer === session) this.#viewers.delete(key);
     const handles = session.title.runsOf(session);
     session.close(reason);
     await Promise.all(handles.map((handle) => this.#awaitDeparture(session.title, handle, id)));
@@ -281,6 +359,8 @@ export class SessionRegistry {
       for (const session of this.list()) session.close('server closing');
       this.#sessions.clear();
       this.#unused.clear();
+      this.#viewers.clear();
+      this.#byToken.clear();
       await Promise.all(this.titles.map((t) => t.close('server closing')));
       this.#titles.clear();
       await this.stores.close(new SeekwellError('SHUTTING_DOWN', 'the server is shutting down'));
@@ -293,10 +373,11 @@ export class SessionRegistry {
   }
 }
 
-// Segments are keyed by content: the file's identity and everything that shapes the encoding.
-function titleKey(info: { absolute: string; size: number; mtimeMs: number }, plan: TitlePlan): string {
+// Segments are keyed by content: the file's identity (its path under MEDIA_DIR, size and mtime:
+// the same on every node that mounts the library) and everything that shapes the encoding.
+function titleKey(source: Pick<MediaSource, 'relative' | 'identity'>, plan: TitlePlan): string {
   const { timeline } = plan;
   const timing = [timeline.segmentSeconds, timeline.count, timeline.durationSeconds, timeline.isUniform, plan.sourceStartSeconds];
-  const identity = JSON.stringify([info.absolute, info.size, info.mtimeMs, timing, plan.renditions.map((r) => [r.id, r.spec])]);
+  const identity = JSON.stringify([source.relative, source.identity.size, source.identity.mtimeMs, timing, plan.renditions.map((r) => [r.id, r.spec])]);
   return createHash('sha256').update(identity).digest('hex').slice(0, 32);
 }

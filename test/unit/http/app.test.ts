@@ -4,7 +4,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SeekwellError } from '../../../src/errors.js';
-import { createApp } from '../../../src/http/app.js';
+import { createApp, type AppDeps } from '../../../src/http/app.js';
 import { createLogger } from '../../../src/log.js';
 import type { SessionRegistry } from '../../../src/session/registry.js';
 import type { Session } from '../../../src/session/session.js';
@@ -35,7 +35,7 @@ function stalledSession(): { session: Session; close(reason: string): void; wait
 const BODY_MAX_BYTES = 4096;
 
 function appFor(session: Session, registry: Partial<SessionRegistry> = {}): ReturnType<typeof createApp> {
-  const deps = { get: () => session, ...registry } as unknown as Pick<SessionRegistry, 'create' | 'get' | 'delete' | 'check'>;
+  const deps = { get: () => session, ...registry } as unknown as AppDeps['registry'];
   return createApp({ registry: deps, listMedia: async () => [], metrics: () => '', segmentWaitMs: WAIT_MS, bodyMaxBytes: BODY_MAX_BYTES, log: createLogger('silent') });
 }
 
