@@ -63,23 +63,13 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(null, 204);
   });
 
-  // HEAD (a health check, a link checker) says whether the title plays, and opens no session.
+  // Stateless URLs (issue 13): `/media/<path>/stream.mpd` hands a new viewer its URL,
+  // `/t/<path token>.<title key>/<viewer>/…`, which names everything a node needs: any node
+  // mounting the same library answers the same, making the viewer's session on its first media
+  // request. A manifest opens no session, so a crawler or a health check makes none; HEAD only
+  // checks that the title plays.
   app.get('/media/*', async (c) => {
     const { media, format } = parseMediaUrl(new URL(c.req.url).pathname);
-    c.header('Cache-Control', 'no-store');
-    if (c.req.method === 'HEAD') {
-      await registry.check(media);
-      return c.body(null, 200, { 'Content-Type': MANIFEST_TYPES[format] });
-    }
-    const session = await registry.create({ media, shareUnused: true });
-    return c.redirect(`/sessions/${session.id}/stream.${format}`, 302);
-  });
-
-  // Stateless URLs (issue 13): the title and the viewer are in the path, so any node mounting the
-  // same library answers the same, making the viewer's session on its first media request.
-  // `/play/<path>/stream.mpd` hands a new viewer its URL; a manifest opens no session.
-  app.get('/play/*', async (c) => {
-    const { media, format } = parseMediaUrl(new URL(c.req.url).pathname.replace(/^\/play\//, '/media/'));
     c.header('Cache-Control', 'no-store');
     if (c.req.method === 'HEAD') {
       await registry.check(media);

@@ -61,24 +61,12 @@ export interface CreateSessionRequest {
   media: unknown;
   /** Where playback starts, in seconds: the first run begins at that segment. */
   startSeconds?: number;
-  /**
-   * Hand out the title's newest session nobody has used yet, if there is one (`/media/` URLs): a
-   * health check or a crawler fetching the same URL again and again then makes one session, not
-   * thousands. Two players opening a title within a moment may share one, which works like one
-   * viewer seeking between two positions.
-   */
-  shareUnused?: boolean;
 }
-
-/** An unused session is handed out again for this long after it was made. */
-const SHARE_UNUSED_MS = 10_000;
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #titles = new Map<string, Title>();
   readonly #opening = new Map<string, Promise<Title>>();
-  /** Per title key, the newest session made with shareUnused. */
-  readonly #unused = new Map<string, Session>();
   /** Titles by the token in their stateless URLs (checked once per token). */
   readonly #byToken = new Map<string, Title>();
   /** Stateless viewers' sessions, by `<title key>/<viewer id>`. */
@@ -134,9 +122,6 @@ export class SessionRegistry {
     const { source, plan, key } = await this.#planOf(request.media);
     this.#assertOpen();
     const startIndex = plan.timeline.indexAt(request.startSeconds ?? 0);
-    const unused = this.#unused.get(key);
-    if (request.shareUnused && unused && !unused.closed && !unused.claimed && unused.startIndex === startIndex
-      && this.#options.now() - unused.createdAt < SHARE_UNUSED_MS) return unused;
     this.#refuseWhenOverloaded();
     if (this.#sessions.size >= this.#options.maxSessions) {
       this.#metrics.refused.inc({ limit: 'sessions' });
@@ -147,7 +132,6 @@ export class SessionRegistry {
     const id = randomUUID();
     const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
-    if (request.shareUnused) this.#unused.set(key, session);
     this.#log.info('session opened', { session: id, media: source.relative, segments: plan.timeline.count, startIndex });
     return session;
   }
@@ -348,7 +332,6 @@ export class SessionRegistry {
       else if (!session.claimed && idle >= this.#options.sessionIdleMs) void this.delete(session.id, 'never used').catch(() => {});
       else if (idle >= this.#options.sessionIdleMs) session.release();
     }
-    for (const [key, session] of this.#unused) if (session.closed || session.claimed) this.#unused.delete(key);
   }
 
   /** Closes every session and title; idempotent, never rejects. */
@@ -358,7 +341,6 @@ export class SessionRegistry {
       clearInterval(this.#loadTimer);
       for (const session of this.list()) session.close('server closing');
       this.#sessions.clear();
-      this.#unused.clear();
       this.#viewers.clear();
       this.#byToken.clear();
       await Promise.all(this.titles.map((t) => t.close('server closing')));

@@ -137,10 +137,10 @@ describe('library and sessions', () => {
     await expectError(await fetch(`${srv.base}/api/sessions`, { method: 'POST', body: '{}' }), 400, 'BAD_REQUEST');
   });
 
-  it('redirects /media/<path>/stream.* to a new session, and refuses traversal there too', async () => {
+  it('redirects /media/<path>/stream.* to a new viewer\'s stateless URL, and refuses traversal there too', async () => {
     const response = await fetch(`${srv.base}/media/sub/silent.mkv/stream.m3u8`, { redirect: 'manual' });
     expect(response.status).toBe(302);
-    expect(response.headers.get('location')).toMatch(/^\/sessions\/[0-9a-f-]{36}\/stream\.m3u8$/);
+    expect(response.headers.get('location')).toMatch(/^\/t\/[A-Za-z0-9_-]+\.[0-9a-f]{32}\/[A-Za-z0-9_-]{32}\/stream\.m3u8$/);
     const playlist = await fetch(`${srv.base}${response.headers.get('location')}`);
     expect(playlist.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
     expect(await playlist.text()).toContain('#EXT-X-STREAM-INF');

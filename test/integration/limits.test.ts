@@ -80,7 +80,7 @@ describe('sessions (defects 6 and 7)', () => {
   let srv: TestServer;
 
   beforeAll(async () => {
-    srv = await startTestServer({ MEDIA_DIR: media, MAX_SESSIONS: '3', SESSION_IDLE_MS: '1000' });
+    srv = await startTestServer({ MEDIA_DIR: media, MAX_SESSIONS: '3' });
   });
 
   afterAll(async () => {
@@ -117,41 +117,25 @@ describe('sessions (defects 6 and 7)', () => {
     expect(srv.server.registry.size).toBe(0);
   });
 
-  it('hands the same unused session to repeated GET /media/ requests, and a new one once a player uses it', async () => {
+  it('opens no session for GET /media/ and the manifest it leads to, only on a viewer\'s first media request', async () => {
     await deleteAll();
     const locations = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const response = await fetch(`${srv.base}/media/a.mp4/stream.mpd`, { redirect: 'manual' });
       expect(response.status).toBe(302);
-      locations.add(response.headers.get('location')!);
+      const location = response.headers.get('location')!;
+      locations.add(location);
+      expect((await fetch(`${srv.base}${location}`)).status).toBe(200);
     }
-    expect(locations.size).toBe(1);
-    expect(srv.server.registry.size).toBe(1);
-    // HLS and DASH from one title share it too: the manifest is the player's choice.
-    const hls = await fetch(`${srv.base}/media/a.mp4/stream.m3u8`, { redirect: 'manual' });
+    // Each fetch is a new viewer (its own URL), and none of them is a session yet.
+    expect(locations.size).toBe(20);
+    expect(srv.server.registry.size).toBe(0);
     const [first] = [...locations];
-    expect(hls.headers.get('location')).toBe(first!.replace('.mpd', '.m3u8'));
-    // A player asks for an init: the session is its own from now on.
     await fetchBytes(`${srv.base}${first!.replace('stream.mpd', 'init/audio-1.mp4')}`);
-    const next = await fetch(`${srv.base}/media/a.mp4/stream.mpd`, { redirect: 'manual' });
-    expect(next.headers.get('location')).not.toBe(first);
-    expect(srv.server.registry.size).toBe(2);
-    // Another title gets a session of its own.
-    const other = await fetch(`${srv.base}/media/b.mp4/stream.mpd`, { redirect: 'manual' });
-    expect(new Set([first, next.headers.get('location'), other.headers.get('location')]).size).toBe(3);
-    await deleteAll();
-  });
-
-  it('forgets a session nobody used once SESSION_IDLE_MS passed, and only releases one that was used', async () => {
-    await deleteAll();
-    const unusedUrl = (await fetch(`${srv.base}/media/a.mp4/stream.mpd`, { redirect: 'manual' })).headers.get('location')!;
-    const used = await createSession(srv.base, 'b.mp4');
-    await fetchBytes(`${srv.base}/sessions/${used.id}/init/audio-1.mp4`);
-    await sleep(1100);
-    srv.server.registry.sweepIdle();
-    await sleep(50);
-    expect(srv.server.registry.list().map((s) => s.id)).toEqual([used.id]);
-    expect((await fetch(`${srv.base}${unusedUrl}`)).status).toBe(404);
+    expect(srv.server.registry.size).toBe(1);
+    // The same viewer's next request finds its session.
+    await fetchBytes(`${srv.base}${first!.replace('stream.mpd', `segments/${segmentName('audio-1', 1)}`)}`);
+    expect(srv.server.registry.size).toBe(1);
     await deleteAll();
   });
 
@@ -174,6 +158,35 @@ describe('sessions (defects 6 and 7)', () => {
     const [h1, h2] = [await get(one.id, 'stream.m3u8'), await get(two.id, 'stream.m3u8')];
     expect(h1.text).toContain(`/sessions/${one.id}/video-360p.m3u8`);
     expect(h1.text.replaceAll(one.id, two.id)).toBe(h2.text);
+    await deleteAll();
+  });
+});
+
+describe('sessions nobody uses (defect 7)', () => {
+  let srv: TestServer;
+
+  beforeAll(async () => {
+    srv = await startTestServer({ MEDIA_DIR: media, SESSION_IDLE_MS: '1000' });
+  });
+
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  async function deleteAll(): Promise<void> {
+    for (const session of srv.server.registry.list()) await srv.server.registry.delete(session.id);
+  }
+
+  it('forgets a session nobody used once SESSION_IDLE_MS passed, and only releases one that was used', async () => {
+    await deleteAll();
+    const unused = await createSession(srv.base, 'a.mp4');
+    const used = await createSession(srv.base, 'b.mp4');
+    await fetchBytes(`${srv.base}/sessions/${used.id}/init/audio-1.mp4`);
+    await sleep(1100);
+    srv.server.registry.sweepIdle();
+    await sleep(50);
+    expect(srv.server.registry.list().map((s) => s.id)).toEqual([used.id]);
+    expect((await fetch(`${srv.base}${unused.dash}`)).status).toBe(404);
     await deleteAll();
   });
 });

@@ -27,9 +27,9 @@ afterAll(async () => {
   await rm(media, { recursive: true, force: true });
 });
 
-/** The stateless prefix `/play/` hands a new viewer (`/t/<token>/<viewer>/`). */
+/** The stateless prefix `/media/` hands a new viewer (`/t/<token>/<viewer>/`). */
 async function viewerBase(server: TestServer, file: string): Promise<string> {
-  const response = await fetch(`${server.base}/play/${file}/stream.mpd`, { redirect: 'manual' });
+  const response = await fetch(`${server.base}/media/${file}/stream.mpd`, { redirect: 'manual' });
   expect(response.status).toBe(302);
   const location = response.headers.get('location')!;
   expect(location).toMatch(/^\/t\/[A-Za-z0-9_-]+\.[0-9a-f]{32}\/[A-Za-z0-9_-]{8,64}\/stream\.mpd$/);
@@ -81,6 +81,6 @@ describe('stateless URLs', () => {
     const changed = await fetch(`${b.base}${base}stream.mpd`);
     expect(changed.status).toBe(410);
     expect(await changed.json()).toMatchObject({ code: 'TITLE_CHANGED' });
-    expect((await fetch(`${a.base}/play/missing.mp4/stream.mpd`, { redirect: 'manual' })).status).toBe(404);
+    expect((await fetch(`${a.base}/media/missing.mp4/stream.mpd`, { redirect: 'manual' })).status).toBe(404);
   });
 });
