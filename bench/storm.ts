@@ -49,7 +49,7 @@ export async function measureStorm(audio: string): ReturnType<Scenario> {
   await mkdir(dir, { recursive: true });
   await makeClip(path.join(dir, TITLES[0]!), { seconds: CLIP_SECONDS, width: 640, height: 360, audioRate: 48_000 });
   for (const name of TITLES.slice(1)) await copyFile(path.join(dir, TITLES[0]!), path.join(dir, name));
-  const server = await startServerProcess('storm', { MEDIA_DIR: dir, SEGMENT_WAIT_MS: String(WAIT_MS), BUFFER_AHEAD_SECONDS: '12', CACHE_MAX_BYTES: String(64 * 1024 ** 2) });
+  const server = await startServerProcess('storm', { MEDIA_DIR: dir, SEGMENT_WAIT_MS: String(WAIT_MS), BUFFER_AHEAD_SECONDS: '12', CACHE_MAX_BYTES: String(64 * 1024 ** 2), LOAD_SHEDDING: 'on' });
   try {
     const id = await createSession(server.base, TITLES[0]!);
     for (const file of ['init/video-360p.mp4', `init/${audio}.mp4`, 'segments/video-360p-00001.m4s']) await get(`${server.base}/sessions/${id}/${file}`);

@@ -28,7 +28,9 @@ export async function startServerProcess(name: string, env: Record<string, strin
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     // COPY=never and 4 s segments by default: the scenarios measure the encode path, comparable
     // with earlier runs (`startup` compares segment lengths, `encode-overhead` runs the default).
-    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', ...env },
+    // No load shedding: `concurrency` measures what happens past capacity; `overload` and
+    // `storm` set it.
+    env: { ...process.env, PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '600000', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', LOAD_SHEDDING: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

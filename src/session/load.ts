@@ -114,6 +114,15 @@ export class LoadMonitor {
     const { level, slowestSpeed } = assessLoad(this.#runs(), this.#idle());
     this.#slowest = slowestSpeed;
     const now = this.#now();
+    // Nothing needed is running (all paused ahead, or no run at all): nothing is falling behind,
+    // so there is room again at once.
+    if (slowestSpeed === undefined && this.#level !== 'normal') {
+      const from = this.#level;
+      this.#level = 'normal';
+      this.#pending = undefined;
+      this.#log.info('load level changed', { from, to: 'normal', reason: 'no run falling behind' });
+      return true;
+    }
     if (level === this.#level) {
       this.#pending = undefined;
       return false;

@@ -19,8 +19,9 @@ let page: { url: string; close(): Promise<void> };
 beforeAll(async () => {
   media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
   await makeClip(path.join(media, 'film.mp4'), { seconds: 60, width: 1280, height: 720, audioRate: 48_000 });
-  // The server's defaults (copies on, 2 s segments): an H.264 source is served by stream copy.
-  cluster = await startCluster({ nodes: 3, mediaDir: media });
+  // The server's defaults (copies on, 2 s segments: an H.264 source is served by stream copy),
+  // without load shedding (a shared CI machine's speeds say little).
+  cluster = await startCluster({ nodes: 3, mediaDir: media, env: { LOAD_SHEDDING: 'off' } });
   browser = await launchChromium();
   page = await servePlayerPage();
 });

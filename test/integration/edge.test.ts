@@ -16,7 +16,7 @@ let cluster: Cluster;
 beforeAll(async () => {
   media = await mkdtemp(path.join(tmpdir(), 'seekwell-media-'));
   await makeClip(path.join(media, 'film.mp4'), { seconds: 60, width: 640, height: 360, audioRate: 48_000 });
-  cluster = await startCluster({ nodes: 3, mediaDir: media, env: { COPY: 'never', SEGMENT_SECONDS: '4', LOG_LEVEL: 'info' } });
+  cluster = await startCluster({ nodes: 3, mediaDir: media, env: { COPY: 'never', SEGMENT_SECONDS: '4', LOG_LEVEL: 'info', LOAD_SHEDDING: 'off' } });
 });
 
 afterAll(async () => {

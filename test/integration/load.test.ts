@@ -37,7 +37,7 @@ describe('load shedding', () => {
   let srv: TestServer;
 
   beforeAll(async () => {
-    srv = await startTestServer({ MEDIA_DIR: media, BUFFER_AHEAD_SECONDS: '30' }, { loadLevel: () => level });
+    srv = await startTestServer({ MEDIA_DIR: media, BUFFER_AHEAD_SECONDS: '30', LOAD_SHEDDING: 'on' }, { loadLevel: () => level });
   });
 
   afterAll(async () => {

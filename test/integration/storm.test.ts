@@ -96,7 +96,7 @@ describe('a storm of jumping, aborting and deleting viewers', () => {
   beforeAll(async () => {
     srv = await startTestServer({
       MEDIA_DIR: media, SEGMENT_WAIT_MS: String(WAIT_MS), CACHE_MAX_BYTES: String(CACHE_MAX_BYTES),
-      MEMORY_CACHE_MAX_BYTES: String(MEMORY_CACHE_MAX_BYTES), BUFFER_AHEAD_SECONDS: '12',
+      MEMORY_CACHE_MAX_BYTES: String(MEMORY_CACHE_MAX_BYTES), BUFFER_AHEAD_SECONDS: '12', LOAD_SHEDDING: 'on',
     });
     gc();
     rssBefore = process.memoryUsage().rss;

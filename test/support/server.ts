@@ -21,10 +21,13 @@ export interface TestServer {
  * Suites about copies, and the corpus of real-file shapes, pass COPY=auto. SEGMENT_SECONDS
  * defaults to 4 here (the server's is 2): the suites' expectations (segment numbers, sample
  * counts, jump targets) were written for 4 s segments; the players suite runs the server's default.
+ * LOAD_SHEDDING is off here: CI machines are shared, and a corpus title that cannot be encoded in
+ * real time (4K HEVC on 2 cores) would make the server refuse the next suite's sessions. The load
+ * and storm suites turn it on.
  */
 export async function startTestServer(env: Record<string, string>, options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'seekwell-test-'));
-  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', COPY: 'never', SEGMENT_SECONDS: '4', ...env });
+  const config = loadConfig({ PORT: '0', WORK_DIR: workDir, SEGMENT_WAIT_MS: '60000', COPY: 'never', SEGMENT_SECONDS: '4', LOAD_SHEDDING: 'off', ...env });
   const log = createLogger(process.env.TEST_LOG === '1' ? 'debug' : 'silent');
   const server = await createServer(config, { log, ...options });
   const port = await server.listen();
@@ -56,7 +59,7 @@ export async function startServerProcess(env: Record<string, string>, options: {
   // `prefix`: a command that runs the server as its last arguments (e.g. in a mount namespace).
   const [command, ...args] = [...(options.prefix ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
   const child = spawn(command!, args, {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', ...env },
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', LOAD_SHEDDING: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -89,4 +89,18 @@ describe('LoadMonitor', () => {
     m.update();
     expect(m.level).toBe('normal');
   });
+
+  it('goes back to normal at once when no needed run is running (all paused ahead, or none)', () => {
+    const { m, set, at } = monitor();
+    set([run(0.8)]);
+    for (const t of [0, 1000, 2000]) {
+      at(t);
+      m.update();
+    }
+    expect(m.level).toBe('overloaded');
+    set([run(0.8, { paused: true })]);
+    at(3000);
+    expect(m.update()).toBe(true);
+    expect(m.level).toBe('normal');
+  });
 });
