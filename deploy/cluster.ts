@@ -9,6 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDemo } from '../src/media/demo.js';
 import { renderNginxConf } from './nginx-conf.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,6 +48,9 @@ export interface ClusterOptions {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'seekwell-cluster-')));
   await mkdir(path.join(dir, 'tmp'), { recursive: true });
+  // Without a library, the built-in demo, made once here: nodes making their own would each have
+  // another file version (mtime), hence other title keys.
+  const mediaDir = options.mediaDir ?? (await ensureDemo('ffmpeg', path.join(dir, 'demo')));
   const nodes: ClusterNode[] = [];
   let nginx: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
@@ -54,7 +58,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     if (!options.dir) await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < options.nodes; i++) nodes.push(await startNode(i, dir, options));
+    for (let i = 0; i < options.nodes; i++) nodes.push(await startNode(i, dir, mediaDir, options.env));
     const port = options.port ?? (await freePort());
     const conf = path.join(dir, 'nginx.conf');
     await writeFile(conf, renderNginxConf({ port, nodes: nodes.map((n) => String(n.port)), dir, cacheMaxBytes: options.cacheMaxBytes ?? 1024 ** 3 }));
@@ -70,13 +74,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 }
 
-async function startNode(i: number, dir: string, options: ClusterOptions): Promise<ClusterNode> {
+async function startNode(i: number, dir: string, mediaDir: string, env: Record<string, string> = {}): Promise<ClusterNode> {
   const port = await freePort();
   const workDir = path.join(dir, `node-${i + 1}`);
   const log = createWriteStream(path.join(dir, `node-${i + 1}.log`));
   const child = guarded(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/main.ts')], ['ignore', 'ignore', 'pipe'], {
-    ...process.env, PORT: String(port), HOST: '127.0.0.1', WORK_DIR: workDir,
-    ...(options.mediaDir ? { MEDIA_DIR: options.mediaDir } : {}), ...options.env,
+    ...process.env, PORT: String(port), HOST: '127.0.0.1', WORK_DIR: workDir, MEDIA_DIR: mediaDir, ...env,
   });
   child.stderr!.pipe(log);
   const base = `http://127.0.0.1:${port}`;
