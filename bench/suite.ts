@@ -1,5 +1,6 @@
-// The standard `npm run bench` suite, in the order it runs (~19-21 minutes on 2 cores).
+// The standard `npm run bench` suite, in the order it runs (~21-23 minutes on 2 cores).
 import { concurrency } from './concurrency.js';
+import { edge } from './edge.js';
 import { coldStartAndSeeks, manifests } from './latency.js';
 import { memory } from './memory.js';
 import { overload } from './overload.js';
@@ -19,5 +20,6 @@ export const SUITE: Record<string, Scenario> = {
   concurrency,
   overload,
   storm,
+  edge,
   memory,
 };

@@ -320,10 +320,10 @@ async function validate(target: Target, files: ServedFile[]): Promise<void> {
 const BYTE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const TIME_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-interface LoadResult { reqPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; requests: number; seconds: number }
+export interface LoadResult { reqPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; requests: number; seconds: number }
 
 /** Parses wrk 4's report; throws on any socket error or non-2xx/3xx response. */
-function parseWrk(out: string): LoadResult {
+export function parseWrk(out: string): LoadResult {
   const need = (re: RegExp, what: string): RegExpExecArray => {
     const match = re.exec(out);
     if (!match) throw new Error(`wrk output has no ${what}:\n${out}`);

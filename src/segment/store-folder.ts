@@ -1,8 +1,7 @@
 // A title's store folder on disk (WORK_DIR/store/<title key>/), outliving the process that filled
 // it: what is already there when a store opens, and how an init segment gets there whole.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { indexOf } from '../media/timeline.js';
@@ -28,9 +27,31 @@ export interface FolderContents {
 /** An init segment is a few kB: anything far larger is not one. */
 const MAX_INIT_BYTES = 16 << 20;
 
-/** Strong validator from the file's identity: a stored segment's bytes never change. */
-export function etagOf(info: Pick<Stats, 'ino' | 'size' | 'mtimeMs'>): string {
-  return `"${info.ino.toString(36)}-${info.size.toString(36)}-${Math.round(info.mtimeMs).toString(36)}"`;
+/** Headers read for an ETag at most: a moof past this is not one we wrote. */
+const MAX_HEADER_BYTES = 1 << 20;
+
+/**
+ * A strong validator from the segment's own bytes, the same on every node that made the same
+ * segment (issue 13): a hash of everything up to the end of its moof (styp, sidx and the moof,
+ * which holds the fragment number and every sample's size and time) and of its size. It reads a
+ * few kB, not the media data; two segments with equal headers and sizes but other media data
+ * would share one, which two encodes cannot give.
+ */
+export async function segmentEtag(handle: FileHandle, size: number): Promise<string> {
+  let at = 0;
+  let end = 0;
+  for (let boxes = 0; at < size && boxes < 16 && end === 0; boxes++) {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(16), 0, 16, at);
+    if (bytesRead < 8) break;
+    const boxSize = buffer.readUInt32BE(0) === 1 && bytesRead >= 16 ? Number(buffer.readBigUInt64BE(8)) : buffer.readUInt32BE(0);
+    if (boxSize < 8) break;
+    if (buffer.toString('latin1', 4, 8) === 'moof') end = at + boxSize;
+    at += boxSize;
+  }
+  const length = Math.min(end || size, size, MAX_HEADER_BYTES);
+  const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, 0);
+  const hash = createHash('sha1').update(buffer.subarray(0, bytesRead)).update(String(size)).digest('base64url').slice(0, 22);
+  return `"s-${hash}"`;
 }
 
 /**
@@ -71,7 +92,7 @@ async function readSegment(file: string): Promise<Omit<FoundSegment, 'renditionI
   try {
     const info = await handle.stat();
     const problem = await checkMediaSegmentFile(handle, info.size);
-    return problem ?? { path: file, size: info.size, etag: etagOf(info), mtimeMs: info.mtimeMs };
+    return problem ?? { path: file, size: info.size, etag: await segmentEtag(handle, info.size), mtimeMs: info.mtimeMs };
   } finally {
     await handle.close().catch(() => {});
   }

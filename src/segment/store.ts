@@ -5,12 +5,12 @@
 // process left. Requests for something not there yet share one wait per segment. A file that
 // vanished from disk (a disk cleaner, another server evicting it) is found when it is opened and
 // dropped, never served short.
-import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { numberOf } from '../media/timeline.js';
 import { segmentFileName } from './naming.js';
-import { etagOf, isMissing, readStoreFolder, writeStoredInit, type FoundSegment } from './store-folder.js';
+import { isMissing, readStoreFolder, segmentEtag, writeStoredInit, type FoundSegment } from './store-folder.js';
 
 export interface StoredSegment {
   path: string;
@@ -124,13 +124,20 @@ export class SegmentStore {
     this.#putting.add(key);
     const target = path.join(this.dir, segmentFileName(renditionId, numberOf(index)));
     let info;
+    let etag;
     try {
       await this.#moveIn(file, target);
-      info = await stat(target);
+      const handle = await open(target, 'r');
+      try {
+        info = await handle.stat();
+        etag = await segmentEtag(handle, info.size);
+      } finally {
+        await handle.close();
+      }
     } finally {
       this.#putting.delete(key);
     }
-    const segment = { path: target, size: info.size, etag: etagOf(info) };
+    const segment = { path: target, size: info.size, etag };
     this.#segments.set(key, segment);
     this.#bytes += info.size;
     this.#settle(key, segment);

@@ -29,6 +29,12 @@ async function runFile(content: string): Promise<string> {
   return file;
 }
 
+async function runFileBytes(bytes: Buffer): Promise<string> {
+  const file = join(scratch, `run-${++fileSeq}.m4s`);
+  await writeFile(file, bytes);
+  return file;
+}
+
 const never = (): AbortSignal => new AbortController().signal;
 
 // A promise's settled state without waiting for it.
@@ -68,15 +74,26 @@ describe('SegmentStore', () => {
     expect(store.bytesOnDisk).toBe(8);
   });
 
-  it('gives each segment a stable, quoted ETag derived from its stored file', async () => {
-    await store.putSegment('video-720p', 0, await runFile('one'));
-    await store.putSegment('video-720p', 1, await runFile('two'));
-    const first = store.getSegment('video-720p', 0)!;
-    expect(first.etag).toMatch(/^"[^"]+"$/);
-    // Stable: the file's identity (inode, size, mtime), so the same file always gets the same tag.
-    const { ino, size, mtimeMs } = await stat(first.path);
-    expect(first.etag).toBe(`"${ino.toString(36)}-${size.toString(36)}-${Math.round(mtimeMs).toString(36)}"`);
-    expect(store.getSegment('video-720p', 1)!.etag).not.toBe(first.etag);
+  it('gives each segment an ETag from its own bytes: equal segments alike wherever they were made, others not', async () => {
+    const segment = (moofFill: number, mdatBytes: number): Buffer => Buffer.concat([
+      box('styp', Buffer.from('msdh\0\0\0\0msdhmsix')), box('sidx', Buffer.alloc(32)), box('moof', box('mfhd', Buffer.alloc(8, moofFill))), box('mdat', Buffer.alloc(mdatBytes, 0x5a)),
+    ]);
+    const file = async (bytes: Buffer): Promise<string> => {
+      const name = join(scratch, `run-${++fileSeq}.m4s`);
+      await writeFile(name, bytes);
+      return name;
+    };
+    await store.putSegment('video-720p', 0, await file(segment(1, 1000)));
+    await store.putSegment('video-720p', 1, await file(segment(1, 1000)));
+    await store.putSegment('video-720p', 2, await file(segment(2, 1000)));
+    await store.putSegment('video-720p', 3, await file(segment(1, 1001)));
+    const etag = (i: number): string => store.getSegment('video-720p', i)!.etag;
+    expect(etag(0)).toMatch(/^"s-[A-Za-z0-9_-]{22}"$/);
+    // The same bytes in another file (another node, another run): the same ETag.
+    expect(etag(1)).toBe(etag(0));
+    // Another fragment number in the moof, or another size: another ETag.
+    expect(etag(2)).not.toBe(etag(0));
+    expect(etag(3)).not.toBe(etag(0));
   });
 
   it('keeps the first copy of a segment and leaves a later copy where it was', async () => {
@@ -336,9 +353,10 @@ describe('SegmentStore: opening a folder an earlier process filled', () => {
     const found = await reopened.open();
     expect(found.map((s) => [s.renditionId, s.index, s.size])).toEqual([['audio-1-6ch', 0, audio.length], ['video-720p', 1, video.length]]);
     const segment = reopened.getSegment('video-720p', 1)!;
-    expect(segment).toEqual({ path: join(dir, 'video-720p-00002.m4s'), size: video.length, etag: expect.stringMatching(/^"[^"]+"$/) });
-    const { ino, size, mtimeMs } = await stat(segment.path);
-    expect(segment.etag).toBe(`"${ino.toString(36)}-${size.toString(36)}-${Math.round(mtimeMs).toString(36)}"`);
+    expect(segment).toEqual({ path: join(dir, 'video-720p-00002.m4s'), size: video.length, etag: expect.stringMatching(/^"s-[A-Za-z0-9_-]{22}"$/) });
+    // The ETag a store gives the same bytes when they are put in.
+    await store.putSegment('video-720p', 1, await runFileBytes(video));
+    expect(segment.etag).toBe(store.getSegment('video-720p', 1)!.etag);
     expect(reopened.indexes('video-720p')).toEqual([1]);
     expect(reopened.indexes('audio-1-6ch')).toEqual([0]);
     expect(reopened.bytesOnDisk).toBe(video.length + audio.length);
