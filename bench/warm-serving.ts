@@ -9,10 +9,10 @@
 // server, servers interleaved, so they share the machine's noise; medians are reported.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { freePort } from '../deploy/cluster.js';
 import { BENCH_DIR, cell, createSession, makeBenchClip, median, round, startServerProcess, type Scenario, type ServerProcess } from './support.js';
 
 const CLIP_SECONDS = 40;
@@ -108,14 +108,6 @@ async function makeContent(base: string, id: string): Promise<ServedFile[]> {
   await past.arrayBuffer();
   if (past.status !== 404) throw new Error(`segment ${SEGMENT_COUNT + 1} answered ${past.status}: the clip has more than ${SEGMENT_COUNT} segments`);
   return files;
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const hasSetpriv = spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
