@@ -25,7 +25,7 @@ export class SegmentWatcher {
   readonly #dir: string;
   readonly #events: SegmentWatcherEvents;
   readonly #done = new Set<string>();
-  readonly #checking = new Map<string, boolean>();
+  readonly #checking = new Map<string, { again: boolean; done: Promise<void> }>();
   #initSeen = false;
   #watcher: FSWatcher | undefined;
 
@@ -36,7 +36,7 @@ export class SegmentWatcher {
 
   start(): void {
     this.#watcher = watch(this.#dir, (_event, name) => {
-      if (name) this.#check(name.toString());
+      if (name) void this.#check(name.toString());
     });
     this.#watcher.on('error', () => this.close());
   }
@@ -52,22 +52,30 @@ export class SegmentWatcher {
     this.#watcher = undefined;
   }
 
-  // Serialises checks per file; an event arriving mid-check asks for one more check after it.
-  async #check(name: string): Promise<void> {
-    if (this.#done.has(name)) return;
-    if (this.#checking.has(name)) {
-      this.#checking.set(name, true);
-      return;
+  // Serialises checks per file; an event arriving mid-check asks for one more check after it. The
+  // promise is the file's check in flight: the sweep awaits it, so a fast run's last segment, seen
+  // by an event moments before the exit, is not lost when the run's directory is removed after.
+  #check(name: string): Promise<void> {
+    if (this.#done.has(name)) return Promise.resolve();
+    const inFlight = this.#checking.get(name);
+    if (inFlight) {
+      inFlight.again = true;
+      return inFlight.done;
     }
-    this.#checking.set(name, false);
-    try {
-      do {
-        this.#checking.set(name, false);
-        if (await this.#inspect(name)) this.#done.add(name);
-      } while (this.#checking.get(name) && !this.#done.has(name));
-    } finally {
-      this.#checking.delete(name);
-    }
+    const state = { again: false, done: Promise.resolve() };
+    this.#checking.set(name, state);
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false;
+          // A file that cannot be read now (removed, rewritten) is looked at again on its next event.
+          if (await this.#inspect(name).catch(() => false)) this.#done.add(name);
+        } while (state.again && !this.#done.has(name));
+      } finally {
+        this.#checking.delete(name);
+      }
+    })();
+    return state.done;
   }
 
   async #inspect(name: string): Promise<boolean> {
