@@ -1,3 +1,5 @@
+// Kept by hand: range-parser 2 (the RFC 9110-exact one) needs Node 22 and 1.x answers a reversed
+// range with 416 instead of ignoring it; one regex covers the single range we serve.
 // Serving bytes: segments, inits, manifests and WebVTT, with single byte ranges (ffmpeg always
 // sends `Range: bytes=0-`), ETag and caching. What to answer is decided once (`planReply`); the
 // answer is then written straight to node's response (the server) or made a web Response
@@ -43,16 +45,21 @@ export interface Reply {
   range: ByteRange | undefined;
 }
 
-/** Parses a single `bytes=` range; undefined means "send it all" (absent, multi-range, or malformed). */
+/**
+ * Parses a single `bytes=` range (the unit is case-insensitive, RFC 9110 14.1); undefined means
+ * "send it all" (absent, multi-range, malformed, or a suffix range of an empty body).
+ */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
   if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
   let start: number;
   let end: number;
   if (match[1] === '') {
     const suffix = Number(match[2]);
     if (suffix === 0) throw unsatisfiable(size);
+    // A non-zero suffix of an empty body is satisfiable but has no bytes to name: answer 200.
+    if (size === 0) return undefined;
     start = Math.max(0, size - suffix);
     end = size - 1;
   } else {

@@ -1,3 +1,5 @@
+// Kept on fast-xml-parser's builder (escaping, layout): npm has MPD parsers (mpd-parser) but no
+// maintained MPD writer beyond the alpha CMAF-HAM converters in @svta/common-media-library.
 // Static DASH MPD for the whole title, rendered from the shared model before anything is encoded:
 // one video AdaptationSet holding the ladder, one AdaptationSet per audio rendition (the default
 // first, Role main), one per text rendition (a whole WebVTT file).

@@ -1,3 +1,5 @@
+// Kept by hand: hls-parser 0.16 stringify prints float noise (#EXTINF:3.9669999999999983) and does
+// not sanitise quoted strings; playlists are ~100 lines of fixed tags we pin exactly in tests.
 // HLS playlists (version 7, fMP4; WebVTT subtitles) for the whole title, rendered from the shared
 // model: one variant per video rendition, every audio rendition in one AUDIO group, every text
 // rendition in one SUBTITLES group.

@@ -1,3 +1,5 @@
+// Kept by hand: mp4box and @svta/cml-iso-bmff want the moov in memory as a parsed object tree;
+// this finds it with positional reads (moov before or after mdat) and bounds what it will load.
 // Just enough ISO-BMFF reading for the key-frame index (mp4-index.ts): find the moov with
 // positional reads of top-level headers, walk child boxes, read full-box fields and table counts.
 // (segment/mp4.ts reads our own fragments; this reads arbitrary source files, defensively.)

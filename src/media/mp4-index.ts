@@ -1,3 +1,5 @@
+// Kept by hand: no library reproduces ffmpeg's edit-list and ctts rules for pts, and mp4box's
+// per-sample objects would cost far more than these typed arrays on a two-hour film.
 // The key frames of an MP4/MOV video track, read from the `moov` box alone (a few MB for a
 // two-hour film) instead of from every packet. The times are those ffmpeg's mov demuxer (5.1, with
 // its default advanced edit-list handling) reports as pts: where the file asks for something whose

@@ -1,3 +1,5 @@
+// Kept by hand: mp4box (2.3 MB) and @svta/cml-iso-bmff (~480 KB) parse a 4 KiB styp+sidx+moof
+// header at 20-90 us against ~1 us here, on every segment poll; we need one sidx and one mfhd.
 // Just enough ISO-BMFF parsing to tell whether a segment file is complete and what it holds.
 // Shaka Packager writes each media segment in place as styp + sidx + moof/mdat; the sidx gives the
 // exact final size, so "header + fstat" is an exact completion test (PIPELINE.md).

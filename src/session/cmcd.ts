@@ -1,3 +1,5 @@
+// Kept by hand: @svta/cml-cmcd 2.7 is a ~100 KB bundle plus two peer packages for a full CMCD v2
+// codec, and its strict decoder throws the whole value away for one bad key; we read three keys.
 // Common Media Client Data (CTA-5004) sent by players in query mode (`?CMCD=bl%3D21300%2C...`).
 // Seekwell reads three keys: `bl` buffer length (ms), `nor` next object request, `su` startup.
 import { indexOf } from '../media/timeline.js';

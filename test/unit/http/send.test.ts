@@ -24,6 +24,8 @@ describe('parseRange', () => {
     { header: 'bytes=90-500', expected: { start: 90, end: 99 } },
     { header: 'bytes=99-99', expected: { start: 99, end: 99 } },
     { header: ' bytes=1-2 ', expected: { start: 1, end: 2 } },
+    { header: 'Bytes=10-19', expected: { start: 10, end: 19 } },
+    { header: 'BYTES=-30', expected: { start: 70, end: 99 } },
     { header: 'bytes=5-2', expected: undefined },
     { header: 'bytes=0-1,5-6', expected: undefined },
     { header: 'bytes=-', expected: undefined },
@@ -44,6 +46,12 @@ describe('parseRange', () => {
 
   it('refuses an empty suffix range', () => {
     expect(rangeError('bytes=-0', 100).code).toBe('RANGE_NOT_SATISFIABLE');
+  });
+
+  // Regression: a suffix range of an empty body is satisfiable (RFC 9110 14.1.1) but used to get 416.
+  it('sends an empty body whole for a non-zero suffix range', () => {
+    expect(parseRange('bytes=-500', 0)).toBeUndefined();
+    expect(rangeError('bytes=0-', 0).code).toBe('RANGE_NOT_SATISFIABLE');
   });
 
   // Regression: the end used to be clamped before the end < start check, so this got a full 200.
