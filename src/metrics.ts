@@ -1,51 +1,7 @@
-// Every metric Seekwell exports, declared in this one file, rendered in Prometheus text format.
-
-type Labels = Record<string, string>;
-
-class Counter {
-  readonly #values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
-
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + by);
-  }
-
-  get(labels: Labels = {}): number {
-    return this.#values.get(labelText(labels)) ?? 0;
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.#values.size === 0) lines.push(`${this.name} 0`);
-    for (const [labels, value] of this.#values) lines.push(`${this.name}${labels} ${value}`);
-    return lines;
-  }
-}
-
-class Histogram {
-  readonly #counts: number[];
-  #sum = 0;
-  #count = 0;
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {
-    this.#counts = buckets.map(() => 0);
-  }
-
-  observe(value: number): void {
-    this.buckets.forEach((le, i) => {
-      if (value <= le) this.#counts[i]!++;
-    });
-    this.#sum += value;
-    this.#count++;
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket{le="${le}"} ${this.#counts[i]}`));
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
-    return lines;
-  }
-}
+// Every metric Seekwell exports, declared in this one file, on prom-client: one Registry per
+// server (no global state), the process's own metrics (CPU, memory, event-loop lag, GC) added by
+// whoever owns the process (main.ts), since they are per process, not per server.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Gauges {
   sessions: number;
@@ -59,44 +15,65 @@ export interface Gauges {
   limits: Record<string, number>;
 }
 
+/** Seconds: from a cache hit in memory (~1 ms) to a cold 4K start (several seconds). */
+const WAIT_BUCKETS = [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16];
+const FIRST_SEGMENT_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+
 export class Metrics {
-  readonly restarts = new Counter('seekwell_restarts_total', 'Runs started for a request no running run could serve soon enough, by reason.');
-  readonly runsStarted = new Counter('seekwell_runs_started_total', 'Encoder runs started.');
-  readonly segmentsServed = new Counter('seekwell_segments_served_total', 'Media segments served: from="store" was on disk at request time, from="encoder" was waited for.');
-  readonly segmentsEncoded = new Counter('seekwell_segments_encoded_total', 'Media segments produced by the encoder (all renditions).');
-  readonly segmentsRestored = new Counter('seekwell_segments_restored_total', 'Whole media segments found on disk when a title\'s store was opened (left by an earlier process): counted in the budget, never encoded.');
-  readonly evictions = new Counter('seekwell_store_evictions_total', 'Segments evicted to keep WORK_DIR within CACHE_MAX_BYTES.');
-  readonly runsDegraded = new Counter('seekwell_runs_degraded_total', 'Video runs started with less x264 search (-x264-params subme=1:me=dia:rc-lookahead=5) because the server was strained.');
-  readonly refused = new Counter('seekwell_refused_total', 'Requests refused at a limit (503 OVERLOADED), by the limit reached.');
-  readonly waitSeconds = new Histogram('seekwell_segment_wait_seconds', 'Time a segment request waited for its segment.', [0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16]);
+  readonly registry = new Registry();
+  readonly restarts = this.#counter('seekwell_restarts_total', 'Runs started for a request no running run could serve soon enough, by reason.', ['reason']);
+  readonly runsStarted = this.#counter('seekwell_runs_started_total', 'Encoder runs started.');
+  readonly segmentsServed = this.#counter('seekwell_segments_served_total', 'Media segments served: from="store" was on disk at request time, from="encoder" was waited for.', ['from']);
+  readonly segmentsEncoded = this.#counter('seekwell_segments_encoded_total', 'Media segments produced by the encoder (all renditions).');
+  readonly segmentsRestored = this.#counter('seekwell_segments_restored_total', 'Whole media segments found on disk when a title\'s store was opened (left by an earlier process): counted in the budget, never encoded.');
+  readonly evictions = this.#counter('seekwell_store_evictions_total', 'Segments evicted to keep WORK_DIR within CACHE_MAX_BYTES.');
+  readonly runsDegraded = this.#counter('seekwell_runs_degraded_total', 'Video runs started with less x264 search (-x264-params subme=1:me=dia:rc-lookahead=5) because the server was strained.');
+  readonly refused = this.#counter('seekwell_refused_total', 'Requests refused at a limit (503 OVERLOADED), by the limit reached.', ['limit']);
+  readonly waitSeconds = new Histogram({
+    name: 'seekwell_segment_wait_seconds', help: 'Time a segment request waited for its segment, by rendition.',
+    labelNames: ['rendition'], buckets: WAIT_BUCKETS, registers: [this.registry],
+  });
+  readonly firstSegmentSeconds = new Histogram({
+    name: 'seekwell_first_segment_seconds', help: 'Time from a run\'s start to its first segment (the cold start of a new title or a far jump), by rendition.',
+    labelNames: ['rendition'], buckets: FIRST_SEGMENT_BUCKETS, registers: [this.registry],
+  });
+  readonly #gauges: Record<Exclude<keyof Gauges, 'limits'>, Gauge> = {
+    sessions: this.#gauge('seekwell_sessions', 'Open sessions.'),
+    runs: this.#gauge('seekwell_runs', 'Encoder runs alive (running or paused).'),
+    pausedRuns: this.#gauge('seekwell_runs_paused', 'Encoder runs paused a full window ahead of their viewers.'),
+    storeBytes: this.#gauge('seekwell_store_bytes', 'Bytes of media segments in the shared store.'),
+    loadLevel: this.#gauge('seekwell_load_level', 'Whether encodes keep up with real time: 0 normal, 1 strained (buffered viewers pause, new runs search less), 2 overloaded (new sessions refused).'),
+    memoryCacheBytes: this.#gauge('seekwell_memory_cache_bytes', 'Bytes of segments kept in memory for serving (MEMORY_CACHE_MAX_BYTES).'),
+  };
+  readonly #limits = new Gauge({
+    name: 'seekwell_limit', help: 'Configured limits: MAX_SESSIONS, MAX_VIDEO_ENCODES, BODY_MAX_BYTES, CACHE_MAX_BYTES (after the free-space cap) and the like.',
+    labelNames: ['limit'], registers: [this.registry],
+  });
 
-  render(gauges: Gauges): string {
-    const gauge = (name: string, help: string, value: number): string[] => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
-    return [
-      ...gauge('seekwell_sessions', 'Open sessions.', gauges.sessions),
-      ...gauge('seekwell_runs', 'Encoder runs alive (running or paused).', gauges.runs),
-      ...gauge('seekwell_runs_paused', 'Encoder runs paused a full window ahead of their viewers.', gauges.pausedRuns),
-      ...gauge('seekwell_store_bytes', 'Bytes of media segments in the shared store.', gauges.storeBytes),
-      ...gauge('seekwell_load_level', 'Whether encodes keep up with real time: 0 normal, 1 strained (buffered viewers pause, new runs search less), 2 overloaded (new sessions refused).', gauges.loadLevel),
-      ...gauge('seekwell_memory_cache_bytes', 'Bytes of segments kept in memory for serving (MEMORY_CACHE_MAX_BYTES).', gauges.memoryCacheBytes),
-      '# HELP seekwell_limit Configured limits: MAX_SESSIONS, MAX_VIDEO_ENCODES, BODY_MAX_BYTES, CACHE_MAX_BYTES (after the free-space cap) and the like.',
-      '# TYPE seekwell_limit gauge',
-      ...Object.entries(gauges.limits).map(([limit, value]) => `seekwell_limit{limit="${limit}"} ${value}`),
-      ...this.restarts.render(),
-      ...this.runsStarted.render(),
-      ...this.segmentsServed.render(),
-      ...this.segmentsEncoded.render(),
-      ...this.segmentsRestored.render(),
-      ...this.evictions.render(),
-      ...this.refused.render(),
-      ...this.runsDegraded.render(),
-      ...this.waitSeconds.render(),
-    ].join('\n') + '\n';
+  /** Adds the process's CPU, memory, event-loop lag, GC and handle metrics (once per process). */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
   }
-}
 
-function labelText(labels: Labels): string {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return '';
-  return `{${entries.map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',')}}`;
+  /** The text exposition of every metric, the gauges read now. */
+  async render(gauges: Gauges): Promise<string> {
+    for (const [key, gauge] of Object.entries(this.#gauges)) gauge.set(gauges[key as Exclude<keyof Gauges, 'limits'>]);
+    for (const [limit, value] of Object.entries(gauges.limits)) this.#limits.set({ limit }, value);
+    return this.registry.metrics();
+  }
+
+  /** A counter's value for these labels (0 when never counted): for tests and status pages. */
+  async valueOf(counter: Counter, labels: Record<string, string> = {}): Promise<number> {
+    const { values } = await counter.get();
+    const wanted = Object.entries(labels);
+    return values.find((v) => wanted.every(([k, l]) => v.labels[k] === l) && Object.keys(v.labels).length === wanted.length)?.value ?? 0;
+  }
+
+  #counter(name: string, help: string, labelNames: string[] = []): Counter {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  #gauge(name: string, help: string): Gauge {
+    return new Gauge({ name, help, registers: [this.registry] });
+  }
 }

@@ -346,6 +346,7 @@ export class RenditionProduction {
     this.#refusal = undefined;
     if (run.producedIndex === handle.range.startIndex && run.firstSegmentSeconds !== undefined) {
       this.#deps.estimator.recordColdStart(run.firstSegmentSeconds);
+      this.#deps.metrics.firstSegmentSeconds.observe({ rendition: this.rendition.id }, run.firstSegmentSeconds);
     }
     if (run.speed !== undefined) this.#deps.estimator.recordSpeed(run.speed);
     // Another run already made (or is making) what comes next: this one is redundant.

@@ -135,7 +135,7 @@ export class Session implements Viewer {
     const started = this.#options.now();
     const onDisk = this.title.store.getSegment(renditionId, index) !== undefined;
     const segment = await this.#track(() => this.#open(rendition, index, signal));
-    this.#recordWait(this.#options.now() - started, onDisk);
+    this.#recordWait(renditionId, this.#options.now() - started, onDisk);
     return segment;
   }
 
@@ -202,10 +202,10 @@ export class Session implements Viewer {
     if (cmcd?.bufferSeconds !== undefined) this.bufferSeconds = cmcd.bufferSeconds;
   }
 
-  #recordWait(ms: number, fromStore: boolean): void {
+  #recordWait(renditionId: string, ms: number, fromStore: boolean): void {
     this.#waitsMs.push(ms);
     if (this.#waitsMs.length > WAIT_SAMPLES) this.#waitsMs.shift();
-    this.#options.metrics.waitSeconds.observe(ms / 1000);
+    this.#options.metrics.waitSeconds.observe({ rendition: renditionId }, ms / 1000);
     this.#options.metrics.segmentsServed.inc({ from: fromStore ? 'store' : 'encoder' });
   }
 

@@ -36,7 +36,7 @@ const BODY_MAX_BYTES = 4096;
 
 function appFor(session: Session, registry: Partial<SessionRegistry> = {}): ReturnType<typeof createApp> {
   const deps = { get: () => session, ...registry } as unknown as AppDeps['registry'];
-  return createApp({ registry: deps, listMedia: async () => [], metrics: () => '', segmentWaitMs: WAIT_MS, bodyMaxBytes: BODY_MAX_BYTES, log: createLogger('silent') });
+  return createApp({ registry: deps, listMedia: async () => [], metrics: async () => '', segmentWaitMs: WAIT_MS, bodyMaxBytes: BODY_MAX_BYTES, log: createLogger('silent') });
 }
 
 function activeTimeouts(): number {

@@ -56,8 +56,8 @@ describe('StoreRoot', () => {
     expect(stores.get('title-a')?.indexes('video-720p')).toEqual([0, 1]);
     expect(stores.get('title-b')?.indexes('audio-1')).toEqual([0]);
     expect(budget.bytes).toBe(3 * SEGMENT.length);
-    expect(metrics.segmentsRestored.get()).toBe(3);
-    expect(metrics.segmentsEncoded.get()).toBe(0);
+    expect(await metrics.valueOf(metrics.segmentsRestored)).toBe(3);
+    expect(await metrics.valueOf(metrics.segmentsEncoded)).toBe(0);
   });
 
   it('hands a title opened after the start the store the start opened, counted once', async () => {
@@ -67,7 +67,7 @@ describe('StoreRoot', () => {
     const restored = stores.get('title-a');
     expect(await stores.open('title-a')).toBe(restored);
     expect(budget.bytes).toBe(SEGMENT.length);
-    expect(metrics.segmentsRestored.get()).toBe(1);
+    expect(await metrics.valueOf(metrics.segmentsRestored)).toBe(1);
   });
 
   it('counts a title folder another instance filled after the start when the title is opened', async () => {
@@ -77,7 +77,7 @@ describe('StoreRoot', () => {
     const store = await stores.open('title-late');
     expect(store.indexes('video-720p')).toEqual([2]);
     expect(budget.bytes).toBe(SEGMENT.length);
-    expect(metrics.segmentsRestored.get()).toBe(1);
+    expect(await metrics.valueOf(metrics.segmentsRestored)).toBe(1);
   });
 
   it('evicts what it found past the budget at start, least recently modified first across titles', async () => {
@@ -91,7 +91,7 @@ describe('StoreRoot', () => {
     expect(await readdir(join(root, 'title-a'))).toEqual(['video-720p-00002.m4s']);
     expect(await readdir(join(root, 'title-b'))).toEqual(['video-720p-00002.m4s']);
     expect(budget.bytes).toBe(2 * SEGMENT.length);
-    expect(metrics.evictions.get()).toBe(2);
+    expect(await metrics.valueOf(metrics.evictions)).toBe(2);
     expect(stores.get('title-a')?.indexes('video-720p')).toEqual([1]);
     expect(stores.get('title-b')?.indexes('video-720p')).toEqual([1]);
   });
@@ -112,7 +112,7 @@ describe('StoreRoot', () => {
     const made = join(scratch, 'made.m4s');
     await writeFile(made, SEGMENT);
     await store.putSegment('video-720p', 4, made);
-    expect(metrics.segmentsEncoded.get()).toBe(1);
+    expect(await metrics.valueOf(metrics.segmentsEncoded)).toBe(1);
     expect(budget.bytes).toBe(SEGMENT.length);
     await stores.close(new Error('closing'));
     expect(await readdir(join(root, 'title-a'))).toEqual(['video-720p-00005.m4s']);
