@@ -1,35 +1,53 @@
-// The only file that touches process.*: reads the environment, handles signals, sets the exit code.
-import { ConfigError, loadConfig } from './config.js';
+// The only file that touches process.*: reads the command line and the environment, handles
+// signals, sets the exit code (2: bad usage or configuration, 3: a binary is missing).
+import { ConfigError, type Config } from './config.js';
+import { helpText, packageVersion, parseCommandLine } from './cli.js';
 import { createLogger } from './log.js';
 import { MissingBinaryError } from './pipeline/binaries.js';
+import { createProgress } from './progress.js';
 import { createServer } from './server.js';
 
 async function main(): Promise<void> {
-  let config;
+  const version = packageVersion();
+  let config: Config;
   try {
-    config = loadConfig(process.env);
+    const command = parseCommandLine(process.argv.slice(2), process.env);
+    if (command.kind === 'help') return void process.stdout.write(helpText(version));
+    if (command.kind === 'version') return void process.stdout.write(`seekwell ${version}\n`);
+    config = command.config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`seekwell: ${error.message}\n`);
+    process.stderr.write(`seekwell: ${error.message}\nRun \`seekwell --help\` for every option.\n`);
     process.exit(2);
   }
-  const log = createLogger(config.logLevel, (line) => process.stderr.write(line));
-  if (!config.mediaDir) log.info('MEDIA_DIR is not set: serving the built-in demo (made on first start, ~30 s)');
+  const terminal = process.stderr.isTTY === true;
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && terminal);
+  const log = createLogger(config.logLevel, (line) => process.stderr.write(line), { pretty, colorize: pretty && terminal && !process.env.NO_COLOR });
+  // A progress line rewritten in place only where a person watches and the lines are not JSON.
+  const progress = createProgress(log, terminal && pretty ? process.stderr : undefined);
+  log.info('starting', { version, node: process.version });
   let server;
   try {
-    server = await createServer(config, { log });
+    server = await createServer(config, { log, progress, processMetrics: true });
   } catch (error) {
     if (!(error instanceof MissingBinaryError)) throw error;
     process.stderr.write(`seekwell: cannot start:\n${error.message}\n`);
     process.exit(3);
   }
   const port = await server.listen();
-  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const base = `http://${urlHost(config.host)}:${port}`;
   log.info('listening', { url: base, mediaDir: server.mediaDir, workDir: config.workDir });
-  process.stdout.write(`Seekwell: open ${base}/ to play${config.mediaDir ? '' : ' the built-in demo clip'}\n`);
-  if (!config.mediaDir) {
-    process.stdout.write(`  HLS:  ${base}/media/demo.mp4/stream.m3u8\n  DASH: ${base}/media/demo.mp4/stream.mpd\n  e.g. ffplay ${base}/media/demo.mp4/stream.m3u8\n`);
-  }
+  process.stdout.write([
+    `Seekwell ${version} is serving ${config.mediaDir ?? 'the built-in demo clip'}`,
+    `  Open ${base}/ to browse and play`,
+    `  Library:  ${base}/api/media`,
+    `  Metrics:  ${base}/metrics`,
+    ...(config.mediaDir ? [`  Streams:  ${base}/media/<file>/stream.m3u8 (HLS) or stream.mpd (DASH)`] : [
+      `  HLS:      ${base}/media/demo.mp4/stream.m3u8`,
+      `  DASH:     ${base}/media/demo.mp4/stream.mpd`,
+    ]),
+    '',
+  ].join('\n'));
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -39,6 +57,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+// The address to open: a wildcard host listens everywhere, and is reached on this machine.
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 main().catch((error: unknown) => {

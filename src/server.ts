@@ -19,6 +19,7 @@ import { checkBinaries, type BinaryVersions } from './pipeline/binaries.js';
 import { fitBudgetToDisk } from './segment/disk.js';
 import { claimInstanceDir } from './segment/work-dir.js';
 import { Metrics, type Gauges } from './metrics.js';
+import { silentProgress, type ProgressReporter } from './progress.js';
 import type { LoadLevel } from './session/load.js';
 import { SessionRegistry } from './session/registry.js';
 
@@ -29,6 +30,10 @@ export interface ServerOptions {
   instanceId?: string;
   /** Replaces the measured load level (tests that need a strained or overloaded server). */
   loadLevel?: () => LoadLevel;
+  /** Reports long work a person waits for (the demo clip, TS remuxes); silent by default. */
+  progress?: ProgressReporter;
+  /** Adds the process's own metrics to /metrics: for the one server that owns the process (main.ts). */
+  processMetrics?: boolean;
 }
 
 export interface SeekwellServer {
@@ -55,9 +60,12 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   // do (WORK_DIR/store, indexed below).
   const instance = await claimInstanceDir(path.join(config.workDir, 'instances'), { id: options.instanceId ?? randomUUID(), now: options.now });
   const instanceDir = instance.dir;
-  const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo')));
+  const { launcher } = versions;
+  const progress = options.progress ?? silentProgress;
+  const mediaDir = config.mediaDir ?? (await ensureDemo(config.ffmpegPath, path.join(config.workDir, 'demo'), { launcher, progress }));
   const probe = createProber(config.ffprobePath);
   const metrics = new Metrics();
+  if (options.processMetrics) metrics.collectProcessMetrics();
   const registry: SessionRegistry = new SessionRegistry({
     instanceDir,
     storeDir: path.join(config.workDir, 'store'),
@@ -76,13 +84,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     memoryCacheMaxBytes: config.memoryCacheMaxBytes,
     ffmpegPath: config.ffmpegPath,
     packagerPath: config.packagerPath,
-    launcher: versions.launcher,
+    launcher,
     maxRunSegments: Math.ceil(MAX_RUN_SECONDS / config.segmentSeconds),
     now: options.now ?? Date.now,
   }, { mediaDir, probe, remux: createRemuxer(config.ffmpegPath, path.join(config.workDir, 'ingest'), {
     maxBytes: config.ingestMaxBytes,
     // A title plays from its copy while it has a session or a run; the registry exists by then.
     inUse: (file): boolean => registry.isSourceInUse(toFfmpegInput(file)),
+    launcher,
+    progress,
   }),
     analyse: createTrackAnalyser(config.ffprobePath, config.ffmpegPath),
     ...(config.copy === 'auto' ? { keyFrames: createKeyFrameIndexer(config.ffprobePath) } : {}) }, metrics, log);

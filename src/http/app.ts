@@ -17,7 +17,7 @@ export interface AppDeps {
   registry: Pick<SessionRegistry, 'create' | 'get' | 'delete' | 'check' | 'titleFor' | 'viewer' | 'admitViewer' | 'newViewerBase'>;
   listMedia: () => Promise<LibraryEntry[]>;
   /** Prometheus text for GET /metrics. */
-  metrics: () => string;
+  metrics: () => Promise<string>;
   segmentWaitMs: number;
   /** Largest request body read; past it, 413 PAYLOAD_TOO_LARGE without reading the rest. */
   bodyMaxBytes: number;
@@ -27,12 +27,21 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { registry, log } = deps;
+  // At debug, a line per request with the time to its response headers (a segment's wait, a
+  // manifest's render); a streamed body's own time is the client's.
+  if (log.enabled('debug')) {
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      await next();
+      log.debug('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 });
+    });
+  }
   app.use('*', cors());
   app.onError((error, c) => errorResponse(c, error, log));
   app.notFound((c) => errorResponse(c, new SeekwellError('ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), log));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/metrics', (c) => c.body(deps.metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
+  app.get('/metrics', async (c) => c.body(await deps.metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }));
   app.get('/api/media', async (c) => c.json(await deps.listMedia()));
 
   const bodyLimited = bodyLimit({

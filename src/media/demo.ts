@@ -4,12 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { silentProgress, type ProgressReporter } from '../progress.js';
+import { PROGRESS_ARGS, followProgress } from './ffmpeg-progress.js';
 
 export const DEMO_FILE = 'demo.mp4';
 
-export function demoArgs(output: string, seconds = 120): string[] {
+const DEMO_SECONDS = 120;
+
+export function demoArgs(output: string, seconds = DEMO_SECONDS): string[] {
   return [
-    '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
+    '-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...PROGRESS_ARGS,
     '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
     '-f', 'lavfi', '-i', `aevalsrc=0.2*sin(2*PI*440*t)|0.2*sin(2*PI*660*t):s=48000:d=${seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '26', '-g', '60', '-pix_fmt', 'yuv420p',
@@ -17,15 +21,29 @@ export function demoArgs(output: string, seconds = 120): string[] {
   ];
 }
 
+export interface DemoOptions {
+  /** Command prefix tying ffmpeg's life to the server's (pipeline/binaries.ts). */
+  launcher?: string[];
+  progress?: ProgressReporter;
+}
+
 /** Makes `<dir>/demo.mp4` unless it is already there; returns the directory. */
-export async function ensureDemo(ffmpegPath: string, dir: string): Promise<string> {
+export async function ensureDemo(ffmpegPath: string, dir: string, options: DemoOptions = {}): Promise<string> {
   const target = path.join(dir, DEMO_FILE);
   if (await stat(target).then((s) => s.size > 0, () => false)) return dir;
   await mkdir(dir, { recursive: true });
   const partial = path.join(dir, `.demo-${randomUUID()}.partial.mp4`);
+  const [command, ...prefix] = [...(options.launcher ?? []), ffmpegPath];
+  const progress = (options.progress ?? silentProgress)('making the demo clip (first start only)', { file: target });
   try {
-    await execa(ffmpegPath, demoArgs(`file:${partial}`), { stdin: 'ignore', timeout: 10 * 60_000 });
+    const ffmpeg = execa(command!, [...prefix, ...demoArgs(`file:${partial}`)], { stdin: 'ignore', timeout: 10 * 60_000 });
+    followProgress(ffmpeg.stdout, DEMO_SECONDS, progress);
+    await ffmpeg;
     await rename(partial, target);
+    progress.end();
+  } catch (error) {
+    progress.end(true);
+    throw error;
   } finally {
     await rm(partial, { force: true });
   }

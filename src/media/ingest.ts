@@ -7,7 +7,9 @@ import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
+import { silentProgress, type ProgressReporter } from '../progress.js';
 import { DISK_LOW_BYTES, freeBytes, megabytes, mentionsDiskFull } from '../segment/disk.js';
+import { PROGRESS_ARGS, followProgress } from './ffmpeg-progress.js';
 import { FORMAT_WHITELIST } from './formats.js';
 import { toFfmpegInput } from './media-path.js';
 import { tracksOf, type MediaInfo } from './probe.js';
@@ -19,6 +21,9 @@ export interface IngestOptions {
   maxBytes: number;
   /** True for a copy (its path) a title still plays from: never removed. */
   inUse: (file: string) => boolean;
+  /** Command prefix tying ffmpeg's life to the server's (pipeline/binaries.ts). */
+  launcher?: string[];
+  progress?: ProgressReporter;
 }
 
 /** Returns a function giving the path of a remuxed copy, made at most once per file version. */
@@ -28,7 +33,7 @@ export function createRemuxer(ffmpegPath: string, ingestDir: string, options: In
     const key = createHash('sha256').update(`${info.absolute}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 32);
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = remuxOnce(ffmpegPath, ingestDir, info, key)
+      pending = remuxOnce(ffmpegPath, ingestDir, info, key, options)
         .then(async (copy) => {
           await trimIngest(ingestDir, options.maxBytes, (file) => file === copy || options.inUse(file) || [...inFlight.keys()].some((k) => file.includes(k)));
           return copy;
@@ -63,20 +68,25 @@ export async function trimIngest(ingestDir: string, maxBytes: number, keep: (fil
   return removed;
 }
 
-async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo, key: string): Promise<string> {
+async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo, key: string, options: IngestOptions): Promise<string> {
   const target = path.join(ingestDir, `${key}.mkv`);
   const now = new Date();
   // A copy used again is the most recently used one (trimIngest goes by mtime).
   if (await utimes(target, now, now).then(() => true, () => false)) return target;
   await mkdir(ingestDir, { recursive: true });
   const partial = `${target}.${randomUUID()}.partial`;
-  const result = await execa(ffmpegPath, [
-    '-nostdin', '-hide_banner', '-loglevel', 'error',
+  const [command, ...prefix] = [...(options.launcher ?? []), ffmpegPath];
+  const progress = (options.progress ?? silentProgress)(`remuxing ${path.basename(info.absolute)} for seeking`, { file: info.absolute });
+  const remux = execa(command!, [...prefix,
+    '-nostdin', '-hide_banner', '-loglevel', 'error', ...PROGRESS_ARGS,
     '-protocol_whitelist', 'file', '-format_whitelist', FORMAT_WHITELIST, '-f', info.demuxer,
     '-i', toFfmpegInput(info.absolute),
     ...tracksOf(info).flatMap((t) => ['-map', `0:${t.index}`]),
     '-c', 'copy', '-copyts', '-f', 'matroska', toFfmpegInput(partial),
   ], { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
+  followProgress(remux.stdout, info.durationSeconds, progress);
+  const result = await remux;
+  progress.end(result.exitCode !== 0);
   if (result.exitCode !== 0) {
     await rm(partial, { force: true });
     throw await remuxFailure(ingestDir, result);

@@ -57,7 +57,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(env: Record<string, string>, options: { prefix?: string[] } = {}): Promise<ServerProcess> {
   // `prefix`: a command that runs the server as its last arguments (e.g. in a mount namespace).
-  const [command, ...args] = [...(options.prefix ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, 'src/bin/seekwell.js'];
   const child = spawn(command!, args, {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', COPY: 'never', SEGMENT_SECONDS: '4', LOAD_SHEDDING: 'off', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
