@@ -1,7 +1,7 @@
 // The built-in demo: a 2-minute 1920x1080 30 fps clip with a moving picture and stereo audio,
 // made once from ffmpeg's lavfi sources, so a fresh checkout plays something with no configuration.
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { silentProgress, type ProgressReporter } from '../progress.js';
@@ -10,6 +10,7 @@ import { PROGRESS_ARGS, followProgress } from './ffmpeg-progress.js';
 export const DEMO_FILE = 'demo.mp4';
 
 const DEMO_SECONDS = 120;
+const DEMO_TIMEOUT_MS = 10 * 60_000;
 
 export function demoArgs(output: string, seconds = DEMO_SECONDS): string[] {
   return [
@@ -32,11 +33,12 @@ export async function ensureDemo(ffmpegPath: string, dir: string, options: DemoO
   const target = path.join(dir, DEMO_FILE);
   if (await stat(target).then((s) => s.size > 0, () => false)) return dir;
   await mkdir(dir, { recursive: true });
+  await removeAbandoned(dir);
   const partial = path.join(dir, `.demo-${randomUUID()}.partial.mp4`);
   const [command, ...prefix] = [...(options.launcher ?? []), ffmpegPath];
   const progress = (options.progress ?? silentProgress)('making the demo clip (first start only)', { file: target });
   try {
-    const ffmpeg = execa(command!, [...prefix, ...demoArgs(`file:${partial}`)], { stdin: 'ignore', timeout: 10 * 60_000 });
+    const ffmpeg = execa(command!, [...prefix, ...demoArgs(`file:${partial}`)], { stdin: 'ignore', timeout: DEMO_TIMEOUT_MS });
     followProgress(ffmpeg.stdout, DEMO_SECONDS, progress);
     await ffmpeg;
     await rename(partial, target);
@@ -48,4 +50,15 @@ export async function ensureDemo(ffmpegPath: string, dir: string, options: DemoO
     await rm(partial, { force: true });
   }
   return dir;
+}
+
+// A server stopped mid-generation leaves its partial file; one older than the longest a
+// generation may take is nobody's (a younger one may be another server's, still writing).
+export async function removeAbandoned(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => n.startsWith('.demo-') && n.endsWith('.partial.mp4'));
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > DEMO_TIMEOUT_MS) await rm(file, { force: true });
+  }
 }
