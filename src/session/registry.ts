@@ -123,15 +123,10 @@ export class SessionRegistry {
     this.#assertOpen();
     const startIndex = plan.timeline.indexAt(request.startSeconds ?? 0);
     this.#refuseWhenOverloaded();
-    if (this.#sessions.size >= this.#options.maxSessions) {
-      this.#metrics.refused.inc({ limit: 'sessions' });
-      throw new SeekwellError('OVERLOADED', `the server has its maximum of ${this.#options.maxSessions} sessions (MAX_SESSIONS); retry later`);
-    }
     const title = this.#titles.get(key) ?? (await this.#openTitle(key, source, plan));
     // randomUUID: 122 random bits, as ids must not be guessable.
     const id = randomUUID();
-    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
-    this.#sessions.set(id, session);
+    const session = this.#openSession(id, title, startIndex);
     this.#log.info('session opened', { session: id, media: source.relative, segments: plan.timeline.count, startIndex });
     return session;
   }
@@ -172,15 +167,21 @@ export class SessionRegistry {
     const key = `${title.key}/${checkViewerId(viewerId)}`;
     const known = this.#viewers.get(key);
     if (known && !known.closed) return known;
+    const session = this.#openSession(`${title.key.slice(0, 12)}-${viewerId}`, title, 0);
+    this.#viewers.set(key, session);
+    this.#log.info('viewer opened', { session: session.id, media: title.source.relative });
+    return session;
+  }
+
+  // Past MAX_SESSIONS, OVERLOADED. Checked after the last await before the session is added, so
+  // requests arriving together cannot all pass it.
+  #openSession(id: string, title: Title, startIndex: number): Session {
     if (this.#sessions.size >= this.#options.maxSessions) {
       this.#metrics.refused.inc({ limit: 'sessions' });
       throw new SeekwellError('OVERLOADED', `the server has its maximum of ${this.#options.maxSessions} sessions (MAX_SESSIONS); retry later`);
     }
-    const id = `${title.key.slice(0, 12)}-${viewerId}`;
-    const session = new Session(id, title, 0, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
+    const session = new Session(id, title, startIndex, { now: this.#options.now, metrics: this.#metrics, budget: this.budget, memory: this.memory }, this.#log.child({ session: id }));
     this.#sessions.set(id, session);
-    this.#viewers.set(key, session);
-    this.#log.info('viewer opened', { session: id, media: title.source.relative });
     return session;
   }
 

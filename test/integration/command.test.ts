@@ -118,6 +118,8 @@ describe('the seekwell command', () => {
   it('runs as `npx seekwell` in the checkout and after `npm install -g`, with no download', async () => {
     const npx = await execa('npx', ['--offline', 'seekwell', '--version'], { reject: false, stdin: 'ignore', timeout: 60_000 });
     expect(npx.stdout).toBe(`seekwell ${VERSION}`);
+    const help = await execa('npx', ['--offline', 'seekwell', '--help'], { reject: false, stdin: 'ignore', timeout: 60_000 });
+    expect(help.stdout).toContain('Usage: seekwell [MEDIA_DIR] [options]');
     const prefix = path.join(scratch, 'global');
     await execa('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', process.cwd()], { stdin: 'ignore', timeout: 120_000 });
     const global = await execa(path.join(prefix, 'bin', 'seekwell'), ['--version'], { reject: false, stdin: 'ignore', timeout: 30_000 });
