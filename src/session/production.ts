@@ -196,7 +196,7 @@ export class RenditionProduction {
     for (const handle of this.#runs) {
       const run = handle.run;
       if (!run) continue;
-      const viewers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v);
+      const viewers = this.#viewersOf(handle);
       const waited = this.#isWaited(handle, waiting);
       if (viewers.length === 0 && !waited) {
         void this.#stop(handle, 'no viewer');
@@ -221,7 +221,7 @@ export class RenditionProduction {
     return [...this.#runs].flatMap((handle) => {
       const run = handle.run;
       if (!run) return [];
-      const frontiers = [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v.frontier ?? handle.range.startIndex);
+      const frontiers = this.#viewersOf(handle).map((v) => v.frontier ?? handle.range.startIndex);
       const leadSeconds = frontiers.length === 0 ? undefined : timeline.endOf(run.producedIndex) - timeline.endOf(Math.max(...frontiers));
       return [{ speed: run.speed, paused: run.paused, waited: this.#isWaited(handle, waiting), leadSeconds }];
     });
@@ -277,7 +277,12 @@ export class RenditionProduction {
   }
 
   #sharedWithOthers(handle: RunHandle, viewer: Viewer): boolean {
-    return [...this.#attached].some(([v, h]) => h === handle && v !== viewer);
+    return this.#viewersOf(handle).some((v) => v !== viewer);
+  }
+
+  /** The viewers attached to a run, in the order they attached. */
+  #viewersOf(handle: RunHandle): Viewer[] {
+    return [...this.#attached].filter(([, h]) => h === handle).map(([v]) => v);
   }
 
   #attach(viewer: Viewer, handle: RunHandle): void {
@@ -369,8 +374,9 @@ export class RenditionProduction {
     this.#runs.delete(handle);
     const inRange = (i: number): boolean => i >= handle.range.startIndex && i < handle.range.endIndex;
     const orphans = this.#store.waitingIndexes(this.rendition.id).filter((i) => ![...this.#runs].some((h) => h.range.startIndex <= i && i < h.range.endIndex));
-    const viewer = [...this.#attached].find(([, h]) => h === handle)?.[0];
-    for (const [v, h] of [...this.#attached]) if (h === handle) this.#attached.delete(v);
+    const viewers = this.#viewersOf(handle);
+    const viewer = viewers[0];
+    for (const v of viewers) this.#attached.delete(v);
     if (end.kind === 'failed') {
       this.#failedRuns++;
       this.#deps.log.error('run failed', { run: handle.id, rendition: handle.renditionId, error: end.error, stderr: end.error.details?.stderr });
