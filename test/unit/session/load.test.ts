@@ -28,11 +28,16 @@ describe('assessLoad', () => {
 });
 
 describe('LoadMonitor', () => {
-  function monitor(): { m: LoadMonitor; set(runs: LoadView[]): void; at(ms: number): void } {
+  // `readAt(...times)`: one reading at each time, as the server's 1 s timer takes them.
+  function monitor(): { m: LoadMonitor; set(runs: LoadView[]): void; at(ms: number): void; readAt(...times: number[]): void } {
     let runs: LoadView[] = [];
     let now = 0;
     const m = new LoadMonitor(() => runs, () => now, createLogger('silent'), () => 0);
-    return { m, set: (r) => (runs = r), at: (ms) => (now = ms) };
+    const readAt = (...times: number[]): void => times.forEach((t) => {
+      now = t;
+      m.update();
+    });
+    return { m, set: (r) => (runs = r), at: (ms) => (now = ms), readAt };
   }
 
   it('enters a higher level once readings said so for 2 s, not on one reading', () => {
@@ -50,53 +55,35 @@ describe('LoadMonitor', () => {
   });
 
   it('goes only as far as every reading agreed: one overloaded reading among strained ones gives strained', () => {
-    const { m, set, at } = monitor();
-    at(0);
+    const { m, set, readAt } = monitor();
     set([run(1.1)]);
-    m.update();
-    at(1000);
+    readAt(0);
     set([run(0.8)]);
-    m.update();
-    at(2000);
-    m.update();
+    readAt(1000, 2000);
     expect(m.level).toBe('strained');
   });
 
   it('leaves a level only after 15 s of lower readings, and starts over when one reading is high again', () => {
-    const { m, set, at } = monitor();
+    const { m, set, readAt } = monitor();
     set([run(0.8)]);
-    for (const t of [0, 1000, 2000]) {
-      at(t);
-      m.update();
-    }
+    readAt(0, 1000, 2000);
     expect(m.level).toBe('overloaded');
     set([run(2)]);
-    at(3000);
-    m.update();
-    at(16_000);
-    m.update();
+    readAt(3000, 16_000);
     expect(m.level).toBe('overloaded');
     set([run(0.9)]);
-    at(17_000);
-    m.update();
+    readAt(17_000);
     set([run(2)]);
-    at(18_000);
-    m.update();
-    at(32_000);
-    m.update();
+    readAt(18_000, 32_000);
     expect(m.level).toBe('overloaded');
-    at(33_000);
-    m.update();
+    readAt(33_000);
     expect(m.level).toBe('normal');
   });
 
   it('goes back to normal at once when no needed run is running (all paused ahead, or none)', () => {
-    const { m, set, at } = monitor();
+    const { m, set, at, readAt } = monitor();
     set([run(0.8)]);
-    for (const t of [0, 1000, 2000]) {
-      at(t);
-      m.update();
-    }
+    readAt(0, 1000, 2000);
     expect(m.level).toBe('overloaded');
     set([run(0.8, { paused: true })]);
     at(3000);
