@@ -28,16 +28,24 @@ async function post(base: string, mediaPath: string): Promise<Response> {
   return fetch(`${base}/api/sessions`, { method: 'POST', body: JSON.stringify({ media: mediaPath }) });
 }
 
-describe('request bodies (defect 5)', () => {
-  let srv: TestServer;
-
+/** A server on the test media for one describe block: started before its tests, closed after. */
+function serverFor(env: Record<string, string>): TestServer {
+  const srv = {} as TestServer;
   beforeAll(async () => {
-    srv = await startTestServer({ MEDIA_DIR: media, BODY_MAX_BYTES: '4096' });
+    Object.assign(srv, await startTestServer({ MEDIA_DIR: media, ...env }));
   });
-
   afterAll(async () => {
-    await srv?.close();
+    await srv.close?.();
   });
+  return srv;
+}
+
+async function deleteAll(srv: TestServer): Promise<void> {
+  for (const session of srv.server.registry.list()) await srv.server.registry.delete(session.id);
+}
+
+describe('request bodies (defect 5)', () => {
+  const srv = serverFor({ BODY_MAX_BYTES: '4096' });
 
   it('answers a 256 MB POST with 413 PAYLOAD_TOO_LARGE and closes the connection without reading it', async () => {
     const total = 256 * 1024 * 1024;
@@ -77,22 +85,10 @@ describe('request bodies (defect 5)', () => {
 });
 
 describe('sessions (defects 6 and 7)', () => {
-  let srv: TestServer;
-
-  beforeAll(async () => {
-    srv = await startTestServer({ MEDIA_DIR: media, MAX_SESSIONS: '3' });
-  });
-
-  afterAll(async () => {
-    await srv?.close();
-  });
-
-  async function deleteAll(): Promise<void> {
-    for (const session of srv.server.registry.list()) await srv.server.registry.delete(session.id);
-  }
+  const srv = serverFor({ MAX_SESSIONS: '3' });
 
   it('refuses a session past MAX_SESSIONS with 503 OVERLOADED and Retry-After, counted in /metrics', async () => {
-    await deleteAll();
+    await deleteAll(srv);
     for (let i = 0; i < 3; i++) expect((await post(srv.base, 'a.mp4')).status).toBe(201);
     const refused = await post(srv.base, 'b.mp4');
     expect(refused.status).toBe(503);
@@ -103,11 +99,11 @@ describe('sessions (defects 6 and 7)', () => {
     // One closed: room for one more.
     await srv.server.registry.delete(srv.server.registry.list()[0]!.id);
     expect((await post(srv.base, 'b.mp4')).status).toBe(201);
-    await deleteAll();
+    await deleteAll(srv);
   });
 
   it('answers HEAD /media/<path>/stream.mpd without opening a session, and refuses what does not play', async () => {
-    await deleteAll();
+    await deleteAll(srv);
     for (let i = 0; i < 5; i++) {
       const response = await fetch(`${srv.base}/media/a.mp4/stream.mpd`, { method: 'HEAD' });
       expect(response.status).toBe(200);
@@ -118,7 +114,7 @@ describe('sessions (defects 6 and 7)', () => {
   });
 
   it('opens no session for GET /media/ and the manifest it leads to, only on a viewer\'s first media request', async () => {
-    await deleteAll();
+    await deleteAll(srv);
     const locations = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const response = await fetch(`${srv.base}/media/a.mp4/stream.mpd`, { redirect: 'manual' });
@@ -136,11 +132,11 @@ describe('sessions (defects 6 and 7)', () => {
     // The same viewer's next request finds its session.
     await fetchBytes(`${srv.base}${first!.replace('stream.mpd', `segments/${segmentName('audio-1', 1)}`)}`);
     expect(srv.server.registry.size).toBe(1);
-    await deleteAll();
+    await deleteAll(srv);
   });
 
   it('renders manifests once per title: media playlists shared byte for byte, the MPD with each session\'s own base', async () => {
-    await deleteAll();
+    await deleteAll(srv);
     const [one, two] = [await createSession(srv.base, 'a.mp4'), await createSession(srv.base, 'a.mp4')];
     const get = async (id: string, file: string): Promise<{ text: string; etag: string | null }> => {
       const response = await fetch(`${srv.base}/sessions/${id}/${file}`);
@@ -158,27 +154,15 @@ describe('sessions (defects 6 and 7)', () => {
     const [h1, h2] = [await get(one.id, 'stream.m3u8'), await get(two.id, 'stream.m3u8')];
     expect(h1.text).toContain(`/sessions/${one.id}/video-360p.m3u8`);
     expect(h1.text.replaceAll(one.id, two.id)).toBe(h2.text);
-    await deleteAll();
+    await deleteAll(srv);
   });
 });
 
 describe('sessions nobody uses (defect 7)', () => {
-  let srv: TestServer;
-
-  beforeAll(async () => {
-    srv = await startTestServer({ MEDIA_DIR: media, SESSION_IDLE_MS: '1000' });
-  });
-
-  afterAll(async () => {
-    await srv?.close();
-  });
-
-  async function deleteAll(): Promise<void> {
-    for (const session of srv.server.registry.list()) await srv.server.registry.delete(session.id);
-  }
+  const srv = serverFor({ SESSION_IDLE_MS: '1000' });
 
   it('forgets a session nobody used once SESSION_IDLE_MS passed, and only releases one that was used', async () => {
-    await deleteAll();
+    await deleteAll(srv);
     const unused = await createSession(srv.base, 'a.mp4');
     const used = await createSession(srv.base, 'b.mp4');
     await fetchBytes(`${srv.base}/sessions/${used.id}/init/audio-1.mp4`);
@@ -187,20 +171,12 @@ describe('sessions nobody uses (defect 7)', () => {
     await sleep(50);
     expect(srv.server.registry.list().map((s) => s.id)).toEqual([used.id]);
     expect((await fetch(`${srv.base}${unused.dash}`)).status).toBe(404);
-    await deleteAll();
+    await deleteAll(srv);
   });
 });
 
 describe('video encodes (defect 6)', () => {
-  let srv: TestServer;
-
-  beforeAll(async () => {
-    srv = await startTestServer({ MEDIA_DIR: media, MAX_VIDEO_ENCODES: '1' });
-  });
-
-  afterAll(async () => {
-    await srv?.close();
-  });
+  const srv = serverFor({ MAX_VIDEO_ENCODES: '1' });
 
   it('gives a waiting viewer the slot of a run nobody waits on, and refuses with OVERLOADED only when every slot is waited on', async () => {
     const a = await createSession(srv.base, 'a.mp4');

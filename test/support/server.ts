@@ -52,7 +52,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `src/main.ts` as its own process (real signals, a real exit code) on port 0 with COPY
+ * Starts the `seekwell` command (src/bin/seekwell.js) as its own process (real signals, a real exit code) on port 0 with COPY
  * never and 4 s segments (as startTestServer); resolves once it listens.
  */
 export async function startServerProcess(env: Record<string, string>, options: { prefix?: string[] } = {}): Promise<ServerProcess> {
