@@ -126,3 +126,16 @@ export function helpText(version: string): string {
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
+
+/** Why a server could not listen on `host:port`, for a person: what to change. */
+export function listenProblem(error: unknown, host: string, port: number): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE': return `cannot listen on ${where}: the port is in use (another Seekwell?); pick another with --port, or --port 0 for any free one`;
+    case 'EACCES': return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); pick one from 1024 with --port`;
+    case 'EADDRNOTAVAIL': return `cannot listen on ${where}: no such address on this machine; check --host`;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot listen on ${where}: the host name does not resolve; check --host`;
+    default: return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}

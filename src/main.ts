@@ -1,7 +1,8 @@
 // The only file that touches process.*: reads the command line and the environment, handles
 // signals, sets the exit code (2: bad usage or configuration, 3: a binary is missing).
 import { ConfigError, type Config } from './config.js';
-import { helpText, packageVersion, parseCommandLine } from './cli.js';
+import { createServer as createNetServer } from 'node:net';
+import { helpText, listenProblem, packageVersion, parseCommandLine } from './cli.js';
 import { createLogger } from './log.js';
 import { MissingBinaryError } from './pipeline/binaries.js';
 import { createProgress } from './progress.js';
@@ -26,6 +27,12 @@ async function main(): Promise<void> {
   // A progress line rewritten in place only where a person watches and the lines are not JSON.
   const progress = createProgress(log, terminal && pretty ? process.stderr : undefined);
   log.info('starting', { version, node: process.version });
+  // Before the demo clip or anything else is made: a taken port is said in a second, not after it.
+  const free = await canListen(config.host, config.port);
+  if (free !== true) {
+    process.stderr.write(`seekwell: ${listenProblem(free, config.host, config.port)}\n`);
+    process.exit(1);
+  }
   let server;
   try {
     server = await createServer(config, { log, progress, processMetrics: true });
@@ -34,7 +41,15 @@ async function main(): Promise<void> {
     process.stderr.write(`seekwell: cannot start:\n${error.message}\n`);
     process.exit(3);
   }
-  const port = await server.listen();
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (error) {
+    // Taken in the meantime.
+    await server.close();
+    process.stderr.write(`seekwell: ${listenProblem(error, config.host, config.port)}\n`);
+    process.exit(1);
+  }
   const base = `http://${urlHost(config.host)}:${port}`;
   log.info('listening', { url: base, mediaDir: server.mediaDir, workDir: config.workDir });
   process.stdout.write([
@@ -57,6 +72,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+// True when a server could listen on host:port now; the error otherwise.
+async function canListen(host: string, port: number): Promise<true | Error> {
+  if (port === 0) return true;
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.once('error', (error) => resolve(error));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
 }
 
 // The address to open: a wildcard host listens everywhere, and is reached on this machine.

@@ -2,6 +2,7 @@
 // global install), with flags over environment variables, its logs and metrics, and the progress
 // of the work it makes a person wait for (the demo clip on first start, a TS remux).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -113,6 +114,23 @@ describe('the seekwell command', () => {
     expect(result.stderr).toContain('SEGMENT_WAIT_MS: expected an integer from 100 to 600000, got "soon"');
     expect(result.stdout).toBe('');
     await expect(readFile(workDir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('says at once, with exit 1, that the port is taken, naming the flag to change', async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const started = performance.now();
+      const result = await runToEnd(['--port', String(port), '--work-dir', path.join(scratch, 'taken')]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`seekwell: cannot listen on 127.0.0.1:${port}: the port is in use (another Seekwell?); pick another with --port`);
+      // Before the demo clip (~20 s) is made: nothing of it in the work folder.
+      expect(performance.now() - started).toBeLessThan(10_000);
+      await expect(readFile(path.join(scratch, 'taken', 'demo', 'demo.mp4'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      taken.close();
+    }
   });
 
   it('runs as `npx seekwell` in the checkout and after `npm install -g`, with no download', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { helpText, packageVersion, parseCommandLine } from '../../src/cli.js';
+import { helpText, listenProblem, packageVersion, parseCommandLine } from '../../src/cli.js';
 import { ConfigError, SETTINGS } from '../../src/config.js';
 
 const media = mkdtempSync(join(tmpdir(), 'seekwell-cli-'));
@@ -98,5 +98,17 @@ describe('packageVersion', () => {
     const { default: pkg } = await import('../../package.json', { with: { type: 'json' } });
     expect(packageVersion()).toBe(pkg.version);
     expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('listenProblem', () => {
+  const failure = (code: string): Error => Object.assign(new Error(`listen ${code}`), { code });
+
+  it('says what to change for a taken port, a privileged port, an address not here and a name that does not resolve', () => {
+    expect(listenProblem(failure('EADDRINUSE'), '127.0.0.1', 8080)).toMatch(/^cannot listen on 127\.0\.0\.1:8080: the port is in use .*--port/);
+    expect(listenProblem(failure('EACCES'), '0.0.0.0', 80)).toMatch(/permission denied .*--port/);
+    expect(listenProblem(failure('EADDRNOTAVAIL'), '::1', 9000)).toMatch(/^cannot listen on \[::1\]:9000: no such address .*--host/);
+    expect(listenProblem(failure('ENOTFOUND'), 'nas.local', 9000)).toMatch(/does not resolve; check --host/);
+    expect(listenProblem(new Error('boom'), 'h', 1)).toBe('cannot listen on h:1: boom');
   });
 });
