@@ -1,7 +1,8 @@
 // The only file that touches process.*: reads the command line and the environment, handles
-// signals, sets the exit code (2: bad usage or configuration, 3: a binary is missing).
-import { ConfigError, type Config } from './config.js';
+// signals, sets the exit code (1: cannot listen, 2: bad usage or configuration, 3: a binary is
+// missing).
 import { createServer as createNetServer } from 'node:net';
+import { ConfigError, type Config } from './config.js';
 import { helpText, listenProblem, packageVersion, parseCommandLine } from './cli.js';
 import { createLogger } from './log.js';
 import { MissingBinaryError } from './pipeline/binaries.js';
