@@ -1,5 +1,5 @@
 // loadConfig(env) -> validated, frozen Config. Every bad variable is reported at once.
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, availableParallelism, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -104,7 +104,7 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
   host: { env: 'HOST', flag: 'host', arg: 'ADDRESS', shown: '127.0.0.1', help: 'Address to listen on: 0.0.0.0 or :: for every interface.', read: readHost },
   workDir: {
     env: 'WORK_DIR', flag: 'work-dir', arg: 'DIR', shown: join(tmpdir(), 'seekwell'), help: 'Where segments, remuxed copies and the demo clip are kept (they survive restarts).',
-    read: (r, name) => resolve(raw(r, name) ?? join(tmpdir(), 'seekwell')),
+    read: readWorkDir,
   },
   segmentSeconds: integer('SEGMENT_SECONDS', 'segment-seconds', 2, 1, 30, 'Segment length in seconds (copied video is cut at its own key frames).'),
   videoLadder: { env: 'VIDEO_LADDER', flag: 'video-ladder', arg: 'HEIGHTS', shown: DEFAULT_LADDER.join(','), help: `Video qualities offered, by height (${STANDARD_RUNGS.join(', ')}); none above the source.`, read: readLadder },
@@ -260,6 +260,31 @@ function readChoice<T extends string>(r: Reader, name: string, choices: readonly
   if (given === undefined) return fallback;
   const choice = choices.find((candidate) => candidate === given);
   return choice ?? fail(r, name, `one of ${choices.join(', ')}`, given, fallback);
+}
+
+// Absolute; a directory, or a path that can become one: its nearest existing ancestor must be a
+// directory (a file there would fail at start with ENOTDIR, after the checks).
+function readWorkDir(r: Reader, name: string): string {
+  const given = raw(r, name);
+  const dir = resolve(given ?? join(tmpdir(), 'seekwell'));
+  for (let at = dir; ; at = dirname(at)) {
+    const info = statOf(at);
+    if (info) {
+      if (info.isDirectory()) return dir;
+      const why = at === dir ? ', which is a file' : `, under ${JSON.stringify(at)}, which is a file`;
+      return fail(r, name, 'a directory or a path where one can be made', given ?? dir, dir, why);
+    }
+    if (dirname(at) === at) return dir;
+  }
+}
+
+// What is at `file`; undefined when nothing is, or nothing can be looked at (ENOTDIR under a file).
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 // An existing directory, stored as its absolute real path (symlinks resolved once, here).

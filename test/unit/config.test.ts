@@ -210,6 +210,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('rejects a WORK_DIR that is a file or lies under one, and takes one still to be made', () => {
+    expect(problemsOf({ WORK_DIR: aFile })).toEqual([`WORK_DIR: expected a directory or a path where one can be made, got ${JSON.stringify(aFile)}, which is a file`]);
+    expect(problemsOf({ WORK_DIR: join(aFile, 'work') })).toEqual([
+      `WORK_DIR: expected a directory or a path where one can be made, got ${JSON.stringify(join(aFile, 'work'))}, under ${JSON.stringify(aFile)}, which is a file`,
+    ]);
+    expect(loadConfig({ WORK_DIR: join(scratch, 'new', 'deeper') }).workDir).toBe(join(scratch, 'new', 'deeper'));
+  });
+
   it('rejects a MEDIA_DIR that is a file', () => {
     expect(problemsOf({ MEDIA_DIR: aFile })).toEqual([
       `MEDIA_DIR: expected an existing directory, got ${JSON.stringify(aFile)}, which is not a directory`,
