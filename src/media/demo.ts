@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { launched } from '../pipeline/binaries.js';
 import { silentProgress, type ProgressReporter } from '../progress.js';
 import { PROGRESS_ARGS, followProgress } from './ffmpeg-progress.js';
 
@@ -35,10 +36,9 @@ export async function ensureDemo(ffmpegPath: string, dir: string, options: DemoO
   await mkdir(dir, { recursive: true });
   await removeAbandoned(dir);
   const partial = path.join(dir, `.demo-${randomUUID()}.partial.mp4`);
-  const [command, ...prefix] = [...(options.launcher ?? []), ffmpegPath];
   const progress = (options.progress ?? silentProgress)('making the demo clip (first start only)', { file: target });
   try {
-    const ffmpeg = execa(command!, [...prefix, ...demoArgs(`file:${partial}`)], { stdin: 'ignore', timeout: DEMO_TIMEOUT_MS });
+    const ffmpeg = execa(...launched(options.launcher ?? [], ffmpegPath, demoArgs(`file:${partial}`)), { stdin: 'ignore', timeout: DEMO_TIMEOUT_MS });
     followProgress(ffmpeg.stdout, DEMO_SECONDS, progress);
     await ffmpeg;
     await rename(partial, target);

@@ -7,6 +7,7 @@ import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { SeekwellError } from '../errors.js';
+import { launched } from '../pipeline/binaries.js';
 import { silentProgress, type ProgressReporter } from '../progress.js';
 import { DISK_LOW_BYTES, freeBytes, megabytes, mentionsDiskFull } from '../segment/disk.js';
 import { PROGRESS_ARGS, followProgress } from './ffmpeg-progress.js';
@@ -75,15 +76,14 @@ async function remuxOnce(ffmpegPath: string, ingestDir: string, info: MediaInfo,
   if (await utimes(target, now, now).then(() => true, () => false)) return target;
   await mkdir(ingestDir, { recursive: true });
   const partial = `${target}.${randomUUID()}.partial`;
-  const [command, ...prefix] = [...(options.launcher ?? []), ffmpegPath];
   const progress = (options.progress ?? silentProgress)(`remuxing ${path.basename(info.absolute)} for seeking`, { file: info.absolute });
-  const remux = execa(command!, [...prefix,
+  const remux = execa(...launched(options.launcher ?? [], ffmpegPath, [
     '-nostdin', '-hide_banner', '-loglevel', 'error', ...PROGRESS_ARGS,
     '-protocol_whitelist', 'file', '-format_whitelist', FORMAT_WHITELIST, '-f', info.demuxer,
     '-i', toFfmpegInput(info.absolute),
     ...tracksOf(info).flatMap((t) => ['-map', `0:${t.index}`]),
     '-c', 'copy', '-copyts', '-f', 'matroska', toFfmpegInput(partial),
-  ], { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
+  ]), { reject: false, stdin: 'ignore', timeout: 30 * 60_000 });
   followProgress(remux.stdout, info.durationSeconds, progress);
   const result = await remux;
   progress.end(result.exitCode !== 0);

@@ -42,6 +42,12 @@ export async function checkBinaries(paths: { ffmpegPath: string; ffprobePath: st
   return { ffmpeg: ffmpeg!, ffprobe: ffprobe!, packager: packager!, launcher };
 }
 
+/** The command and arguments that run `file args` under the launcher prefix (none: as it is). */
+export function launched(launcher: readonly string[], file: string, args: readonly string[]): [string, string[]] {
+  const [command, ...prefix] = [...launcher, file];
+  return [command!, [...prefix, ...args]];
+}
+
 async function version(file: string, args: string[], pattern: RegExp): Promise<string | undefined> {
   const result = await execa(file, args, { reject: false, stdin: 'ignore', timeout: 10_000, all: true }).catch(() => undefined);
   if (!result || result.exitCode !== 0) return undefined;

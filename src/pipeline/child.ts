@@ -2,6 +2,7 @@
 // tail for error messages, and an escalating stop that always ends with the group gone.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { launched } from './binaries.js';
 
 export interface ChildExit {
   code: number | null;
@@ -35,8 +36,7 @@ export function startChild(
   options: Omit<SpawnOptions, 'detached'>,
   onStderrLine?: (line: string) => boolean,
 ): SupervisedChild {
-  const [command, ...prefix] = launcher.length > 0 ? [...launcher, file] : [file];
-  const proc = spawn(command!, [...prefix, ...args], { ...options, detached: true });
+  const proc = spawn(...launched(launcher, file, args), { ...options, detached: true });
   const tail: string[] = [];
   let exited = false;
   const exitPromise = new Promise<ChildExit>((resolve) => {
