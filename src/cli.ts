@@ -51,10 +51,9 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
   if (positional.length > 1) problems.push(`expected at most one MEDIA_DIR, got ${positional.length}: ${positional.map((p) => JSON.stringify(p)).join(' ')}`);
   if (positional.length > 0 && given.has(SETTINGS.mediaDir.env)) problems.push('MEDIA_DIR given twice: as an argument and as --media-dir');
   if (positional[0] !== undefined && !given.has(SETTINGS.mediaDir.env)) given.set(SETTINGS.mediaDir.env, positional[0]);
-  const flagged = new Set(given.keys());
-  if (positional[0] !== undefined) flagged.add(SETTINGS.mediaDir.env);
   try {
-    const config = loadConfig({ ...env, ...Object.fromEntries(given) }, flagged);
+    // Every value in `given` came from the command line (MEDIA_DIR too, as the argument).
+    const config = loadConfig({ ...env, ...Object.fromEntries(given) }, new Set(given.keys()));
     if (problems.length > 0) throw new ConfigError(problems);
     return { kind: 'serve', config };
   } catch (error) {
@@ -127,10 +126,15 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+/** A host as it stands in a URL: an IPv6 address in brackets. */
+export function bracketed(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Why a server could not listen on `host:port`, for a person: what to change. */
 export function listenProblem(error: unknown, host: string, port: number): string {
   const code = (error as { code?: unknown } | undefined)?.code;
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const where = `${bracketed(host)}:${port}`;
   switch (code) {
     case 'EADDRINUSE': return `cannot listen on ${where}: the port is in use (another Seekwell?); pick another with --port, or --port 0 for any free one`;
     case 'EACCES': return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); pick one from 1024 with --port`;

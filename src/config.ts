@@ -79,6 +79,8 @@ const UNITS: Readonly<Record<string, number>> = { '': 1, K: KIB, M: KIB ** 2, G:
 interface Reader {
   readonly env: Record<string, string | undefined>;
   readonly problems: string[];
+  /** What a problem calls the setting, when not its variable (`--port`: it was given as a flag). */
+  readonly label?: string;
 }
 
 /** One setting: its variable, its flag, and how --help shows it. */
@@ -95,7 +97,8 @@ export interface Setting<T> {
   read(r: Reader, name: string): T;
 }
 
-const cores = availableParallelism();
+const DEFAULT_WORK_DIR = join(tmpdir(), 'seekwell');
+const DEFAULT_VIDEO_ENCODES = Math.max(8, 4 * availableParallelism());
 
 /** Every setting, in --help order. */
 export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
@@ -103,7 +106,7 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
   port: integer('PORT', 'port', 8080, 0, 65_535, 'TCP port to listen on; 0 picks a free one.'),
   host: { env: 'HOST', flag: 'host', arg: 'ADDRESS', shown: '127.0.0.1', help: 'Address to listen on: 0.0.0.0 or :: for every interface.', read: readHost },
   workDir: {
-    env: 'WORK_DIR', flag: 'work-dir', arg: 'DIR', shown: join(tmpdir(), 'seekwell'), help: 'Where segments, remuxed copies and the demo clip are kept (they survive restarts).',
+    env: 'WORK_DIR', flag: 'work-dir', arg: 'DIR', shown: DEFAULT_WORK_DIR, help: 'Where segments, remuxed copies and the demo clip are kept (they survive restarts).',
     read: readWorkDir,
   },
   segmentSeconds: integer('SEGMENT_SECONDS', 'segment-seconds', 2, 1, 30, 'Segment length in seconds (copied video is cut at its own key frames).'),
@@ -121,8 +124,8 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
   sessionIdleMs: integer('SESSION_IDLE_MS', 'session-idle-ms', 300_000, 1000, 86_400_000, 'A session with no request for this long is closed and its encoders stopped.'),
   maxSessions: integer('MAX_SESSIONS', 'max-sessions', 1000, 1, 1_000_000, 'Open sessions at most; more are refused with 503 OVERLOADED.'),
   maxVideoEncodes: {
-    ...integer('MAX_VIDEO_ENCODES', 'max-video-encodes', Math.max(8, 4 * cores), 1, 10_000, 'Video encoders alive at most, over every title; more are refused with 503 OVERLOADED.'),
-    shown: `4 per CPU core, at least 8 (${Math.max(8, 4 * cores)} here)`,
+    ...integer('MAX_VIDEO_ENCODES', 'max-video-encodes', DEFAULT_VIDEO_ENCODES, 1, 10_000, 'Video encoders alive at most, over every title; more are refused with 503 OVERLOADED.'),
+    shown: `4 per CPU core, at least 8 (${DEFAULT_VIDEO_ENCODES} here)`,
   },
   loadShedding: {
     env: 'LOAD_SHEDDING', flag: 'load-shedding', arg: 'on|off', shown: 'on', help: 'When encodes fall behind real time: pause prefetch, search less, then refuse new sessions.',
@@ -147,10 +150,8 @@ export function loadConfig(env: Record<string, string | undefined>, fromFlags: R
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
-    const r: Reader = { env, problems: [] };
-    config[key] = setting.read(r, setting.env);
-    const label = fromFlags.has(setting.env) ? `--${setting.flag}` : setting.env;
-    problems.push(...r.problems.map((p) => p.startsWith(`${setting.env}:`) ? `${label}${p.slice(setting.env.length)}` : p));
+    const label = fromFlags.has(setting.env) ? `--${setting.flag}` : undefined;
+    config[key] = setting.read({ env, problems, ...(label ? { label } : {}) }, setting.env);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config as unknown as Config);
@@ -198,7 +199,7 @@ function raw(r: Reader, name: string): string | undefined {
 }
 
 function fail<T>(r: Reader, name: string, expected: string, given: string, fallback: T, why = ''): T {
-  r.problems.push(`${name}: expected ${expected}, got ${show(given)}${why}`);
+  r.problems.push(`${r.label ?? name}: expected ${expected}, got ${show(given)}${why}`);
   return fallback;
 }
 
@@ -266,7 +267,7 @@ function readChoice<T extends string>(r: Reader, name: string, choices: readonly
 // directory (a file there would fail at start with ENOTDIR, after the checks).
 function readWorkDir(r: Reader, name: string): string {
   const given = raw(r, name);
-  const dir = resolve(given ?? join(tmpdir(), 'seekwell'));
+  const dir = resolve(given ?? DEFAULT_WORK_DIR);
   for (let at = dir; ; at = dirname(at)) {
     const info = statOf(at);
     if (info) {

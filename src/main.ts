@@ -3,7 +3,7 @@
 // missing).
 import { createServer as createNetServer } from 'node:net';
 import { ConfigError, type Config } from './config.js';
-import { helpText, listenProblem, packageVersion, parseCommandLine } from './cli.js';
+import { bracketed, helpText, listenProblem, packageVersion, parseCommandLine } from './cli.js';
 import { createLogger } from './log.js';
 import { MissingBinaryError } from './pipeline/binaries.js';
 import { createProgress } from './progress.js';
@@ -89,7 +89,7 @@ async function canListen(host: string, port: number): Promise<true | Error> {
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
+  return bracketed(host);
 }
 
 main().catch((error: unknown) => {
